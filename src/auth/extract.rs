@@ -1,0 +1,119 @@
+//! Extractors that make "who may call this" part of a handler's signature.
+//! Each checks, on every request, that the session's user still exists, is
+//! not disabled and still has the session's epoch.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::session::{self, Method};
+use crate::db::models::{Company, Role, User};
+use crate::db::{self, DbError};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::views::{Layout, NavUser};
+
+/// A signed-in user of any role, however they signed in.
+pub struct CurrentUser {
+    pub user: User,
+    pub company: Company,
+    pub method: Method,
+    pub session: Session,
+}
+
+impl CurrentUser {
+    pub fn role(&self) -> Role {
+        self.user.role()
+    }
+
+    /// Settings need an admin who signed in with a password; an SSO
+    /// session never opens them, whatever its role.
+    pub fn may_open_settings(&self) -> bool {
+        self.role() == Role::Admin && self.method == Method::Password
+    }
+
+    /// The layout of a page for this user, taking the pending flash.
+    pub fn layout(&self) -> Result<Layout, AppError> {
+        Ok(Layout {
+            user: Some(NavUser {
+                name: self.user.name.clone(),
+                email: self.user.email.clone(),
+                company: self.company.name.clone(),
+                settings: self.may_open_settings(),
+            }),
+            csrf: session::csrf_token(&self.session)?,
+            flash: session::take_flash(&self.session),
+        })
+    }
+}
+
+async fn load(req: HttpRequest) -> Result<CurrentUser, AppError> {
+    let session = req.get_session();
+    let now = db::now();
+    let Some(auth) = session::auth(&session, now) else {
+        return Err(AppError::SignInRequired);
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+    let uid = auth.uid;
+    let found = db::run(&state.pool, move |conn| {
+        let Some(user) = User::find(conn, uid)? else {
+            return Ok::<_, DbError>(None);
+        };
+        let company = Company::find(conn, user.company_id)?;
+        Ok(company.map(|c| (user, c)))
+    })
+    .await?;
+    match found {
+        Some((user, company)) if !user.disabled && user.session_epoch == auth.epoch => {
+            Ok(CurrentUser {
+                user,
+                company,
+                method: auth.method,
+                session,
+            })
+        }
+        _ => {
+            session::end(&session);
+            Err(AppError::SignInRequired)
+        }
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(load(req.clone()))
+    }
+}
+
+/// A company admin who signed in with a password: the only one who may
+/// open Settings.
+pub struct AdminUser(pub CurrentUser);
+
+impl FromRequest for AdminUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let current = load(req).await?;
+            if !current.may_open_settings() {
+                let why = if current.role() == Role::Admin {
+                    "Settings need a password sign-in. Sign out, then sign in with your email and password."
+                } else {
+                    "Only company admins can open Settings."
+                };
+                return Err(AppError::Forbidden(why.into()));
+            }
+            Ok(AdminUser(current))
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! Who is asking: the session cookie's content, the extractors that check
+//! it on every request, CSRF protection and passwords.
+
+pub mod csrf;
+pub mod extract;
+pub mod password;
+pub mod session;
+
+pub use extract::CurrentUser;
+pub use session::Method;

@@ -1,0 +1,108 @@
+//! The typed content of the `portico_session` cookie. It holds ids, never
+//! data: the user id, the user's session epoch, how they signed in and when,
+//! and the CSRF token. Revocation is the epoch check in
+//! [`super::extract`]: the cookie store cannot revoke a cookie by itself.
+
+use actix_session::Session;
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::User;
+use crate::error::AppError;
+use crate::views::Flash;
+
+pub const COOKIE_NAME: &str = "portico_session";
+/// A session lasts 12 hours from sign-in, whatever the cookie's age says.
+pub const LIFETIME_SECS: i64 = 12 * 3600;
+
+const AUTH: &str = "auth";
+const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Sso,
+    Password,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Sso => "sso",
+            Method::Password => "password",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Auth {
+    pub uid: i64,
+    pub epoch: i64,
+    pub method: Method,
+    /// Unix time of the sign-in.
+    pub at: i64,
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("session: {e}"))
+}
+
+/// Starts a fresh session for `user`: nothing of the old one is carried
+/// over, and the cookie is renewed.
+pub fn begin(session: &Session, user: &User, method: Method, now: i64) -> Result<(), AppError> {
+    session.clear();
+    session.renew();
+    session
+        .insert(
+            AUTH,
+            Auth {
+                uid: user.id,
+                epoch: user.session_epoch,
+                method,
+                at: now,
+            },
+        )
+        .map_err(internal)?;
+    session
+        .insert(CSRF, crate::db::models::random_alphanumeric(32))
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// The signed-in user's ids, unless absent, unreadable or older than 12 h.
+pub fn auth(session: &Session, now: i64) -> Option<Auth> {
+    let auth: Auth = session.get(AUTH).ok().flatten()?;
+    (now.saturating_sub(auth.at) < LIFETIME_SECS && auth.at <= now + 60).then_some(auth)
+}
+
+/// Ends the session: the cookie is removed.
+pub fn end(session: &Session) {
+    session.purge();
+}
+
+/// The session's CSRF token, created on first use (anonymous visitors get
+/// one too, for the sign-in and sign-up forms).
+pub fn csrf_token(session: &Session) -> Result<String, AppError> {
+    if let Ok(Some(token)) = session.get::<String>(CSRF) {
+        return Ok(token);
+    }
+    let token = crate::db::models::random_alphanumeric(32);
+    session.insert(CSRF, &token).map_err(internal)?;
+    Ok(token)
+}
+
+/// Keeps a message for the next page shown.
+pub fn flash(session: &Session, kind: &str, text: impl Into<String>) {
+    let flash = Flash {
+        kind: kind.to_owned(),
+        text: text.into(),
+    };
+    if let Err(e) = session.insert(FLASH, flash) {
+        log::warn!("could not keep a flash message: {e}");
+    }
+}
+
+/// Takes the message kept by [`flash`], if any.
+pub fn take_flash(session: &Session) -> Option<Flash> {
+    session.remove_as::<Flash>(FLASH).and_then(Result::ok)
+}

@@ -1,0 +1,261 @@
+//! The command line. Every command prints one JSON object on stdout; errors
+//! go to stderr with a non-zero exit. `--database PATH` (before or after the
+//! subcommand) overrides `DATABASE_URL`.
+
+use clap::{Args, Parser, Subcommand};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::auth::password;
+use crate::config::Settings;
+use crate::db::models::{Company, NewUser, Project, Role, SsoSecret, User};
+use crate::db::{self, DbError, DbPool};
+use crate::sso::mint::{self, LinkClaims};
+use crate::sso::rules::normalize_email;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portico",
+    version,
+    about = "Self-hosted customer portal with JWT single sign-on"
+)]
+pub struct Cli {
+    /// The SQLite file to use (overrides DATABASE_URL).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub database: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the portal (what a bare `portico` does).
+    Serve,
+    /// Manage companies.
+    #[command(subcommand)]
+    Company(CompanyCommand),
+    /// Manage SSO secrets and make test links.
+    #[command(subcommand)]
+    Sso(SsoCommand),
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CompanyCommand {
+    /// Create a company and its first admin. The admin's password is read
+    /// from PORTICO_ADMIN_PASSWORD (unset: the admin has no password yet).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long)]
+        admin_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Generate a new SSO secret; the old one keeps working for --grace seconds.
+    Rotate {
+        #[arg(long)]
+        company: String,
+        /// How long the previous secret keeps working (0: revoked at once).
+        #[arg(long, default_value_t = 0)]
+        grace: i64,
+    },
+    /// Print a signed sign-in link, for trying the flow locally.
+    Link(LinkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    #[arg(long)]
+    company: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    name: Option<String>,
+    /// CUSTOMER or AGENT.
+    #[arg(long)]
+    role: Option<String>,
+    /// A project ID (proj_…) to add the user to.
+    #[arg(long)]
+    project: Option<String>,
+    /// Seconds the link stays valid (at most the company's max lifetime).
+    #[arg(long, default_value_t = 300)]
+    ttl: i64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project of a company.
+    Create {
+        #[arg(long)]
+        company: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Runs a command other than `serve`; returns the JSON to print.
+pub fn run(command: Command, settings: &Settings) -> Result<Value, String> {
+    let pool = db::connect(&settings.database_url)?;
+    match command {
+        Command::Serve => Err("serve is not a one-shot command".into()),
+        Command::Company(CompanyCommand::Create {
+            name,
+            admin_email,
+            admin_name,
+        }) => company_create(&pool, &name, &admin_email, admin_name.as_deref()),
+        Command::Sso(SsoCommand::Rotate { company, grace }) => sso_rotate(&pool, &company, grace),
+        Command::Sso(SsoCommand::Link(args)) => sso_link(&pool, settings, args),
+        Command::Project(ProjectCommand::Create { company, name }) => {
+            project_create(&pool, &company, &name)
+        }
+    }
+}
+
+fn conn(pool: &DbPool) -> Result<db::Conn, String> {
+    pool.get()
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+fn find_company(conn: &mut SqliteConnection, public_id: &str) -> Result<Company, String> {
+    Company::find_by_public_id(conn, public_id.trim())
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no company has the ID {public_id}"))
+}
+
+/// A company, team or project name: trimmed, 1 to 100 characters.
+pub fn clean_name(name: &str, what: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("the {what} name is empty"));
+    }
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(format!(
+            "the {what} name must be at most 100 printable characters"
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn company_create(
+    pool: &DbPool,
+    name: &str,
+    admin_email: &str,
+    admin_name: Option<&str>,
+) -> Result<Value, String> {
+    let name = clean_name(name, "company")?;
+    let email = normalize_email(admin_email).map_err(|why| format!("--admin-email: {why}"))?;
+    let admin_name = crate::sso::rules::display_name(admin_name, &email);
+    let password_hash = match std::env::var("PORTICO_ADMIN_PASSWORD") {
+        Ok(pw) if !pw.is_empty() => {
+            password::check_policy(&pw).map_err(|e| format!("PORTICO_ADMIN_PASSWORD: {e}"))?;
+            Some(password::hash(&pw)?)
+        }
+        _ => {
+            eprintln!(
+                "warning: PORTICO_ADMIN_PASSWORD is not set; the admin cannot sign in with a password yet"
+            );
+            None
+        }
+    };
+    let mut conn = conn(pool)?;
+    let now = db::now();
+    let (company, admin) = db::immediate(&mut conn, |conn| {
+        if User::find_by_email(conn, &email)?.is_some() {
+            return Ok(Err(format!("the email {email} is already registered")));
+        }
+        let company = Company::create(conn, &name, now)?;
+        let admin = User::create(
+            conn,
+            NewUser {
+                company_id: company.id,
+                email: &email,
+                name: &admin_name,
+                role: Role::Admin,
+                password_hash: password_hash.as_deref(),
+            },
+            now,
+        )?;
+        Ok::<_, DbError>(Ok((company, admin)))
+    })
+    .map_err(|e| e.to_string())??;
+    Ok(json!({"companyId": company.public_id, "adminUserId": admin.id}))
+}
+
+fn sso_rotate(pool: &DbPool, company: &str, grace: i64) -> Result<Value, String> {
+    if !(0..=7 * 86_400).contains(&grace) {
+        return Err("--grace must be between 0 and 604800 seconds".into());
+    }
+    let mut conn = conn(pool)?;
+    let company = find_company(&mut conn, company)?;
+    let secret =
+        SsoSecret::rotate(&mut conn, company.id, grace, db::now()).map_err(|e| e.to_string())?;
+    Ok(json!({"companyId": company.public_id, "secret": secret.secret}))
+}
+
+fn project_create(pool: &DbPool, company: &str, name: &str) -> Result<Value, String> {
+    let name = clean_name(name, "project")?;
+    let mut conn = conn(pool)?;
+    let company = find_company(&mut conn, company)?;
+    let project =
+        Project::create(&mut conn, company.id, &name, db::now()).map_err(|e| match e {
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => format!("the company already has a project named {name}"),
+            e => e.to_string(),
+        })?;
+    Ok(json!({"projectId": project.public_id}))
+}
+
+fn sso_link(pool: &DbPool, settings: &Settings, args: LinkArgs) -> Result<Value, String> {
+    let mut conn = conn(pool)?;
+    let company = find_company(&mut conn, &args.company)?;
+    let now = db::now();
+    let secret = SsoSecret::usable(&mut conn, company.id, now)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(SsoSecret::is_current)
+        .ok_or("the company has no SSO secret yet: run `portico sso rotate` first")?;
+    let email = normalize_email(&args.email).map_err(|why| format!("--email: {why}"))?;
+    if let Some(role) = &args.role
+        && !matches!(role.as_str(), "CUSTOMER" | "AGENT")
+    {
+        return Err("--role must be CUSTOMER or AGENT".into());
+    }
+    if let Some(project) = &args.project {
+        Project::find_in_company(&mut conn, company.id, project)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("the company has no project {project}"))?;
+    }
+    if args.ttl < 1 || args.ttl > company.max_token_lifetime {
+        return Err(format!(
+            "--ttl must be between 1 and the company's max token lifetime ({} s)",
+            company.max_token_lifetime
+        ));
+    }
+    let claims = LinkClaims {
+        company_id: company.public_id,
+        email,
+        name: args.name,
+        role: args.role,
+        project_id: args.project,
+        iss: "portico-cli".into(),
+        jti: crate::db::models::random_alphanumeric(24),
+        iat: now,
+        exp: now + args.ttl,
+    };
+    let token = mint::sign(&claims, &secret.secret).map_err(|e| format!("cannot sign: {e}"))?;
+    let port = settings
+        .bind
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(8080);
+    Ok(json!({"url": mint::link(&settings.base_url_for(port), &token)}))
+}

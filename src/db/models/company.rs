@@ -1,0 +1,70 @@
+use diesel::prelude::*;
+
+use crate::db::DbError;
+use crate::db::schema::companies;
+
+/// A customer of the portal: the owner of an SSO secret, users and projects.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = companies)]
+pub struct Company {
+    pub id: i64,
+    /// `cmp_…`, what tokens carry as `companyId`.
+    pub public_id: String,
+    pub name: String,
+    /// Seconds; tokens living longer are refused (`lifetime_too_long`).
+    pub max_token_lifetime: i64,
+    /// Where users go after signing out; unset, Portico's signed-out page.
+    pub signout_url: Option<String>,
+    pub created_at: i64,
+}
+
+impl Company {
+    pub const DEFAULT_MAX_TOKEN_LIFETIME: i64 = 600;
+    pub const MIN_TOKEN_LIFETIME: i64 = 60;
+    pub const MAX_TOKEN_LIFETIME: i64 = 86_400;
+
+    pub fn create(conn: &mut SqliteConnection, name: &str, now: i64) -> Result<Company, DbError> {
+        Ok(diesel::insert_into(companies::table)
+            .values((
+                companies::public_id.eq(super::public_id("cmp")),
+                companies::name.eq(name),
+                companies::max_token_lifetime.eq(Self::DEFAULT_MAX_TOKEN_LIFETIME),
+                companies::created_at.eq(now),
+            ))
+            .returning(Company::as_returning())
+            .get_result(conn)?)
+    }
+
+    pub fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<Company>, DbError> {
+        Ok(companies::table
+            .find(id)
+            .select(Company::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find_by_public_id(
+        conn: &mut SqliteConnection,
+        public_id: &str,
+    ) -> Result<Option<Company>, DbError> {
+        Ok(companies::table
+            .filter(companies::public_id.eq(public_id))
+            .select(Company::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// The company of the user with this id, for tokens that carry only `sub`.
+    pub fn find_by_user_id(
+        conn: &mut SqliteConnection,
+        user_id: i64,
+    ) -> Result<Option<Company>, DbError> {
+        use crate::db::schema::users;
+        Ok(companies::table
+            .inner_join(users::table)
+            .filter(users::id.eq(user_id))
+            .select(Company::as_select())
+            .first(conn)
+            .optional()?)
+    }
+}

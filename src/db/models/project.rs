@@ -1,0 +1,88 @@
+use diesel::prelude::*;
+
+use crate::db::DbError;
+use crate::db::schema::{memberships, projects};
+
+/// A project of a company; users become members through SSO's `projectId`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = projects)]
+pub struct Project {
+    pub id: i64,
+    /// `proj_…`, what tokens carry as `projectId`.
+    pub public_id: String,
+    pub company_id: i64,
+    pub name: String,
+    pub created_at: i64,
+}
+
+impl Project {
+    pub fn create(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        name: &str,
+        now: i64,
+    ) -> Result<Project, DbError> {
+        Ok(diesel::insert_into(projects::table)
+            .values((
+                projects::public_id.eq(super::public_id("proj")),
+                projects::company_id.eq(company_id),
+                projects::name.eq(name),
+                projects::created_at.eq(now),
+            ))
+            .returning(Project::as_returning())
+            .get_result(conn)?)
+    }
+
+    pub fn find_in_company(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        public_id: &str,
+    ) -> Result<Option<Project>, DbError> {
+        Ok(projects::table
+            .filter(projects::company_id.eq(company_id))
+            .filter(projects::public_id.eq(public_id))
+            .select(Project::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn list_for_company(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+    ) -> Result<Vec<Project>, DbError> {
+        Ok(projects::table
+            .filter(projects::company_id.eq(company_id))
+            .order((projects::name.asc(), projects::id.asc()))
+            .select(Project::as_select())
+            .load(conn)?)
+    }
+
+    pub fn list_for_member(
+        conn: &mut SqliteConnection,
+        user_id: i64,
+    ) -> Result<Vec<Project>, DbError> {
+        Ok(projects::table
+            .inner_join(memberships::table)
+            .filter(memberships::user_id.eq(user_id))
+            .order((projects::name.asc(), projects::id.asc()))
+            .select(Project::as_select())
+            .load(conn)?)
+    }
+
+    /// Makes the user a member; a second call changes nothing.
+    pub fn add_member(
+        conn: &mut SqliteConnection,
+        project_id: i64,
+        user_id: i64,
+        now: i64,
+    ) -> Result<(), DbError> {
+        diesel::insert_or_ignore_into(memberships::table)
+            .values((
+                memberships::project_id.eq(project_id),
+                memberships::user_id.eq(user_id),
+                memberships::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}

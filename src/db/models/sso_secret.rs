@@ -1,0 +1,159 @@
+use diesel::prelude::*;
+
+use crate::db::DbError;
+use crate::db::schema::{sso_secrets, used_tokens};
+
+/// A company's HS256 key. The text itself is the HMAC key (its UTF-8
+/// bytes), as every JWT library uses a string secret.
+#[derive(Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sso_secrets)]
+pub struct SsoSecret {
+    pub id: i64,
+    pub company_id: i64,
+    /// `current`, or `previous` while inside its grace period.
+    pub state: String,
+    pub secret: String,
+    pub created_at: i64,
+    /// For a previous secret: when it stops working.
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+// The secret never reaches a log through `{:?}`.
+impl std::fmt::Debug for SsoSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoSecret")
+            .field("id", &self.id)
+            .field("company_id", &self.company_id)
+            .field("state", &self.state)
+            .field("secret", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+pub const CURRENT: &str = "current";
+pub const PREVIOUS: &str = "previous";
+
+/// 48 letters and digits: ≈ 285 bits from the OS RNG.
+const SECRET_LEN: usize = 48;
+
+impl SsoSecret {
+    /// The last four characters, the only part shown again after creation.
+    pub fn last4(&self) -> &str {
+        let n = self.secret.len();
+        &self.secret[n.saturating_sub(4)..]
+    }
+
+    pub fn is_current(&self) -> bool {
+        self.state == CURRENT
+    }
+
+    /// The secrets a token may be signed with now: the current one first,
+    /// then a previous one whose grace period has not ended.
+    pub fn usable(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        now: i64,
+    ) -> Result<Vec<SsoSecret>, DbError> {
+        let mut rows = sso_secrets::table
+            .filter(sso_secrets::company_id.eq(company_id))
+            .select(SsoSecret::as_select())
+            .load(conn)?;
+        rows.retain(|s| s.is_current() || s.expires_at.is_some_and(|t| t > now));
+        rows.sort_by_key(|s| !s.is_current());
+        Ok(rows)
+    }
+
+    /// Generates a new current secret. The old current one keeps working for
+    /// `grace` seconds (0: revoked at once); any older previous secret is
+    /// dropped. One immediate transaction, so concurrent rotations serialise
+    /// and a sign-in sees either the old set or the new one.
+    pub fn rotate(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        grace: i64,
+        now: i64,
+    ) -> Result<SsoSecret, DbError> {
+        crate::db::immediate(conn, |conn| {
+            diesel::delete(
+                sso_secrets::table
+                    .filter(sso_secrets::company_id.eq(company_id))
+                    .filter(sso_secrets::state.eq(PREVIOUS)),
+            )
+            .execute(conn)?;
+            let current = sso_secrets::table
+                .filter(sso_secrets::company_id.eq(company_id))
+                .filter(sso_secrets::state.eq(CURRENT));
+            if grace > 0 {
+                diesel::update(current)
+                    .set((
+                        sso_secrets::state.eq(PREVIOUS),
+                        sso_secrets::expires_at.eq(now.saturating_add(grace)),
+                    ))
+                    .execute(conn)?;
+            } else {
+                diesel::delete(current).execute(conn)?;
+            }
+            Ok(diesel::insert_into(sso_secrets::table)
+                .values((
+                    sso_secrets::company_id.eq(company_id),
+                    sso_secrets::state.eq(CURRENT),
+                    sso_secrets::secret.eq(super::random_alphanumeric(SECRET_LEN)),
+                    sso_secrets::created_at.eq(now),
+                ))
+                .returning(SsoSecret::as_returning())
+                .get_result(conn)?)
+        })
+    }
+
+    pub fn touch(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<(), DbError> {
+        diesel::update(sso_secrets::table.find(id))
+            .set(sso_secrets::last_used_at.eq(now))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// The replay guard: a `jti` a company has already used.
+pub struct UsedToken;
+
+impl UsedToken {
+    pub fn exists(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        jti: &str,
+    ) -> Result<bool, DbError> {
+        Ok(diesel::select(diesel::dsl::exists(
+            used_tokens::table
+                .filter(used_tokens::company_id.eq(company_id))
+                .filter(used_tokens::jti.eq(jti)),
+        ))
+        .get_result(conn)?)
+    }
+
+    pub fn insert(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<(), DbError> {
+        diesel::insert_into(used_tokens::table)
+            .values((
+                used_tokens::company_id.eq(company_id),
+                used_tokens::jti.eq(jti),
+                used_tokens::expires_at.eq(expires_at),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Forgets ids whose tokens have expired: they would be refused as
+    /// `token_expired` anyway.
+    pub fn purge_expired(conn: &mut SqliteConnection, now: i64) -> Result<usize, DbError> {
+        Ok(
+            diesel::delete(used_tokens::table.filter(used_tokens::expires_at.lt(now)))
+                .execute(conn)?,
+        )
+    }
+}

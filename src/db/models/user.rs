@@ -1,0 +1,157 @@
+use diesel::prelude::*;
+
+use crate::db::DbError;
+use crate::db::schema::users;
+
+/// What a user may see and do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Customer,
+    Agent,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "CUSTOMER",
+            Role::Agent => "AGENT",
+            Role::Admin => "ADMIN",
+        }
+    }
+
+    /// Exact, upper-case names only, as SPEC.md writes them.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "CUSTOMER" => Some(Role::Customer),
+            "AGENT" => Some(Role::Agent),
+            "ADMIN" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// Agents and admins see all of the company's projects.
+    pub fn sees_all_projects(self) -> bool {
+        matches!(self, Role::Agent | Role::Admin)
+    }
+}
+
+/// A person of a company: a customer or agent arriving by SSO, or an admin.
+#[derive(Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    /// Also what an Invoiced-style `sub` names.
+    pub id: i64,
+    pub company_id: i64,
+    /// Trimmed, lower-cased ASCII; unique across all companies.
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+    /// Bumped by "sign out everywhere": sessions holding an older epoch end.
+    pub session_epoch: i64,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+    pub last_login_method: Option<String>,
+}
+
+// The password hash stays out of `{:?}`.
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("company_id", &self.company_id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct NewUser<'a> {
+    pub company_id: i64,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub password_hash: Option<&'a str>,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Customer)
+    }
+
+    pub fn create(
+        conn: &mut SqliteConnection,
+        new: NewUser<'_>,
+        now: i64,
+    ) -> Result<User, DbError> {
+        Ok(diesel::insert_into(users::table)
+            .values((
+                users::company_id.eq(new.company_id),
+                users::email.eq(new.email),
+                users::name.eq(new.name),
+                users::role.eq(new.role.as_str()),
+                users::password_hash.eq(new.password_hash),
+                users::created_at.eq(now),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)?)
+    }
+
+    pub fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<User>, DbError> {
+        Ok(users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find_by_email(
+        conn: &mut SqliteConnection,
+        email: &str,
+    ) -> Result<Option<User>, DbError> {
+        Ok(users::table
+            .filter(users::email.eq(email))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find_in_company(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        id: i64,
+    ) -> Result<Option<User>, DbError> {
+        Ok(users::table
+            .find(id)
+            .filter(users::company_id.eq(company_id))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn set_role(conn: &mut SqliteConnection, id: i64, role: Role) -> Result<(), DbError> {
+        diesel::update(users::table.find(id))
+            .set(users::role.eq(role.as_str()))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// `method` is `sso` or `password`.
+    pub fn record_login(
+        conn: &mut SqliteConnection,
+        id: i64,
+        method: &str,
+        now: i64,
+    ) -> Result<(), DbError> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::last_login_at.eq(now),
+                users::last_login_method.eq(method),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}

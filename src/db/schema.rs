@@ -1,0 +1,104 @@
+// The tables of migrations/, as diesel sees them.
+
+diesel::table! {
+    companies (id) {
+        id -> BigInt,
+        public_id -> Text,
+        name -> Text,
+        max_token_lifetime -> BigInt,
+        signout_url -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sso_secrets (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        state -> Text,
+        secret -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        disabled -> Bool,
+        session_epoch -> BigInt,
+        created_at -> BigInt,
+        last_login_at -> Nullable<BigInt>,
+        last_login_method -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        public_id -> Text,
+        company_id -> BigInt,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    memberships (user_id, project_id) {
+        user_id -> BigInt,
+        project_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sso_events (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        created_at -> BigInt,
+        outcome -> Text,
+        subject -> Nullable<Text>,
+        user_id -> Nullable<BigInt>,
+        ip -> Nullable<Text>,
+        iss -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    used_tokens (company_id, jti) {
+        company_id -> BigInt,
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(sso_secrets -> companies (company_id));
+diesel::joinable!(users -> companies (company_id));
+diesel::joinable!(projects -> companies (company_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> projects (project_id));
+diesel::joinable!(sso_events -> companies (company_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    companies,
+    sso_secrets,
+    users,
+    projects,
+    memberships,
+    sso_events,
+    used_tokens,
+    settings,
+);

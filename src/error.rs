@@ -1,0 +1,99 @@
+//! One error type for handlers: it picks the status and renders the error
+//! page. The cause goes to the log; the person gets plain words. No error
+//! message ever carries a token, a secret or a password.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::db::DbError;
+use crate::views::{ErrorPage, render_with_status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("page not found")]
+    NotFound,
+    /// No valid session: the person is sent to the sign-in page.
+    #[error("sign-in required")]
+    SignInRequired,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("too many attempts")]
+    TooManyRequests { retry_after: u64 },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    fn title_and_message(&self) -> (&'static str, String) {
+        match self {
+            AppError::NotFound => ("Page not found", "There is nothing at this address.".into()),
+            AppError::SignInRequired => ("Sign-in required", "Please sign in.".into()),
+            AppError::Forbidden(m) => ("Not allowed", m.clone()),
+            AppError::BadRequest(m) => ("Something is wrong with this request", m.clone()),
+            AppError::TooManyRequests { retry_after } => (
+                "Too many attempts",
+                format!("Too many attempts. Wait {retry_after} seconds and try again."),
+            ),
+            AppError::Db(e) if e.is_busy() => (
+                "The portal is busy",
+                "The portal is busy right now. Try again in a moment.".into(),
+            ),
+            AppError::Db(_) | AppError::Internal(_) => (
+                "Something went wrong",
+                "Something went wrong on our side. Try again in a moment.".into(),
+            ),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::SignInRequired => StatusCode::SEE_OTHER,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Db(e) if e.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            log::error!("{self}");
+        }
+        if let AppError::SignInRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/login"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish();
+        }
+        let (title, message) = self.title_and_message();
+        let mut res = render_with_status(
+            status,
+            &ErrorPage {
+                layout: Default::default(),
+                status: status.as_u16(),
+                title,
+                message: &message,
+            },
+        );
+        let retry_after = match self {
+            AppError::TooManyRequests { retry_after } => Some(*retry_after),
+            AppError::Db(e) if e.is_busy() => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
+    }
+}

@@ -1,0 +1,51 @@
+//! Signing out: `POST /logout` (CSRF-checked) ends the session and sends the
+//! person to the company's sign-out URL when it has one, else to Portico's
+//! signed-out page.
+
+use actix_session::Session;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::csrf::CsrfForm;
+use crate::auth::session;
+use crate::db::models::{Company, User};
+use crate::db::{self, DbError};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::views::{SignedOutPage, render};
+
+#[derive(Deserialize)]
+pub struct SignOutForm {}
+
+pub async fn logout_post(
+    session: Session,
+    state: web::Data<AppState>,
+    _form: CsrfForm<SignOutForm>,
+) -> Result<HttpResponse, AppError> {
+    // Where to go is the company's choice; a stale session just goes home.
+    let signout_url = match session::auth(&session, db::now()) {
+        Some(auth) => db::run(&state.pool, move |conn| {
+            let Some(user) = User::find(conn, auth.uid)? else {
+                return Ok::<_, DbError>(None);
+            };
+            Ok(Company::find(conn, user.company_id)?.and_then(|c| c.signout_url))
+        })
+        .await
+        .unwrap_or(None),
+        None => None,
+    };
+    session::end(&session);
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            signout_url.as_deref().unwrap_or("/signed-out"),
+        ))
+        .finish())
+}
+
+pub async fn signed_out_get() -> HttpResponse {
+    render(&SignedOutPage {
+        layout: Default::default(),
+    })
+}

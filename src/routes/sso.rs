@@ -1,0 +1,185 @@
+//! The three SSO entry points. They only carry the token from the request
+//! to [`crate::sso::provision::sign_in`] and turn the outcome into a 303
+//! with a fresh session, or a refusal page (JSON when preferred).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, Accept};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+
+use crate::auth::session::{self, Method};
+use crate::db;
+use crate::sso::{Context, Failure, Refusal, provision};
+use crate::startup::AppState;
+use crate::views::{SsoErrorPage, format_time_seconds, render_with_status};
+
+/// The largest form body accepted on `POST /api/auth/sso`.
+const FORM_LIMIT: usize = 32 * 1024;
+
+/// The token and return path, wherever they came from.
+#[derive(Default)]
+struct Params {
+    token: Option<String>,
+    return_to: Option<String>,
+}
+
+impl Params {
+    /// Reads url-encoded pairs; the first `token` and `return_to` win.
+    /// Unreadable input yields no token rather than an error page of actix's.
+    fn from_urlencoded(input: &[u8]) -> Params {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(input).unwrap_or_default();
+        let mut params = Params::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "token" if params.token.is_none() => params.token = Some(value),
+                "return_to" if params.return_to.is_none() => params.return_to = Some(value),
+                _ => {}
+            }
+        }
+        params
+    }
+}
+
+/// `GET /api/auth/sso?token=…&return_to=…` — the Issuely form.
+pub async fn sso_get(req: HttpRequest, session: Session) -> HttpResponse {
+    let params = Params::from_urlencoded(req.query_string().as_bytes());
+    sign_in(&req, &session, params).await
+}
+
+/// `POST /api/auth/sso` with form fields `token` and `return_to`. No CSRF
+/// check: the signed token is the proof.
+pub async fn sso_post(req: HttpRequest, session: Session, body: web::Bytes) -> HttpResponse {
+    let mut params = if body.len() <= FORM_LIMIT {
+        Params::from_urlencoded(&body)
+    } else {
+        Params::default()
+    };
+    if body.len() > FORM_LIMIT {
+        // Oversized: refused as malformed below, without reading it.
+        params.token = Some("x".repeat(crate::sso::token::MAX_TOKEN_BYTES + 1));
+    }
+    sign_in(&req, &session, params).await
+}
+
+/// `GET /login/{token}` — the Invoiced form (`?return_to=` accepted too).
+pub async fn login_token_get(req: HttpRequest, session: Session) -> HttpResponse {
+    let mut params = Params::from_urlencoded(req.query_string().as_bytes());
+    params.token = Some(req.match_info().query("token").to_owned());
+    sign_in(&req, &session, params).await
+}
+
+async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpResponse {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return HttpResponse::InternalServerError().finish();
+    };
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let now = db::now();
+    let token = params.token;
+    let pool = state.pool.clone();
+    let outcome = db::run(&pool, move |conn| {
+        let ctx = Context {
+            now,
+            base_url: &state.base_url,
+        };
+        Ok(provision::sign_in(
+            conn,
+            token.as_deref(),
+            &ctx,
+            ip.as_deref(),
+        ))
+    })
+    .await;
+
+    let response = match outcome {
+        Ok(Ok(signed_in)) => match session::begin(session, &signed_in.user, Method::Sso, now) {
+            Ok(()) => HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    safe_return_to(params.return_to.as_deref()).unwrap_or("/dashboard"),
+                ))
+                .finish(),
+            Err(e) => actix_web::ResponseError::error_response(&e),
+        },
+        Ok(Err(Failure::Refused(refusal))) => {
+            session::end(session);
+            refused(req, &refusal, now)
+        }
+        Ok(Err(Failure::Store(e))) | Err(e) => {
+            session::end(session);
+            actix_web::ResponseError::error_response(&crate::error::AppError::Db(e))
+        }
+    };
+    with_sso_headers(response)
+}
+
+fn with_sso_headers(mut res: HttpResponse) -> HttpResponse {
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+/// A same-site path to land on: one leading `/`, no scheme, no `//`, no
+/// backslash, no control characters.
+pub fn safe_return_to(path: Option<&str>) -> Option<&str> {
+    let path = path?;
+    let safe = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.contains("://")
+        && path.len() <= 2048
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
+    safe.then_some(path)
+}
+
+#[derive(Serialize)]
+struct RefusalJson<'a> {
+    error: &'a str,
+    message: String,
+}
+
+/// True when the request prefers `application/json` to HTML.
+fn prefers_json(req: &HttpRequest) -> bool {
+    let Ok(accept) = <web::Header<Accept> as actix_web::FromRequest>::extract(req).into_inner()
+    else {
+        return false;
+    };
+    let preferred = accept.preference();
+    preferred.type_() == "application" && preferred.subtype() == "json"
+}
+
+fn refused(req: &HttpRequest, refusal: &Refusal, now: i64) -> HttpResponse {
+    let reason = refusal.reason;
+    let status = StatusCode::from_u16(reason.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    if prefers_json(req) {
+        return HttpResponse::build(status).json(RefusalJson {
+            error: reason.code(),
+            message: format!("{} {}", reason.headline(), refusal.detail),
+        });
+    }
+    render_with_status(
+        status,
+        &SsoErrorPage {
+            layout: Default::default(),
+            status: status.as_u16(),
+            code: reason.code(),
+            headline: reason.headline(),
+            advice: reason.advice(),
+            detail: &refusal.detail,
+            hint: reason.hint(),
+            server_time: format_time_seconds(now),
+            server_unix: now,
+            back_url: refusal
+                .company
+                .as_ref()
+                .and_then(|c| c.signout_url.as_deref()),
+        },
+    )
+}

@@ -1,0 +1,174 @@
+//! Building the server: database and migrations first, then the session
+//! key, the middleware stack and the routes, then binding (port 0 in tests,
+//! which then read the real port from [`Application::port`]).
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, ServiceRequest};
+use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::{App, HttpServer, web};
+use diesel::prelude::*;
+
+use crate::auth::session::{COOKIE_NAME, LIFETIME_SECS};
+use crate::config::{self, Settings};
+use crate::db::schema::settings as server_settings;
+use crate::db::{self, DbError, DbPool};
+use crate::error::AppError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    /// This portal's base URL, without a trailing slash.
+    pub base_url: String,
+    pub allow_signup: bool,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// The Content-Security-Policy of every page: no inline script or style.
+pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+                       object-src 'none'; form-action 'self'";
+
+impl Application {
+    pub fn build(settings: Settings) -> Result<Application, String> {
+        let pool = db::connect(&settings.database_url)?;
+        let key = session_key(&pool, &settings)?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address: {e}"))?
+            .port();
+        let state = web::Data::new(AppState {
+            pool,
+            base_url: settings.base_url_for(port),
+            allow_signup: settings.allow_signup,
+        });
+        log::info!(
+            "Portico listens on {} (base URL {})",
+            settings.bind,
+            state.base_url
+        );
+        let secure = state.base_url.starts_with("https://");
+
+        let server =
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .wrap(
+                        DefaultHeaders::new()
+                            .add(("Content-Security-Policy", CSP))
+                            .add(("X-Content-Type-Options", "nosniff"))
+                            .add(("X-Frame-Options", "DENY"))
+                            .add(("Referrer-Policy", "same-origin")),
+                    )
+                    .wrap(
+                        SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                            .cookie_name(COOKIE_NAME.to_owned())
+                            .cookie_content_security(CookieContentSecurity::Private)
+                            .cookie_http_only(true)
+                            .cookie_same_site(SameSite::Lax)
+                            .cookie_secure(secure)
+                            .session_lifecycle(PersistentSession::default().session_ttl(
+                                actix_web::cookie::time::Duration::seconds(LIFETIME_SECS),
+                            ))
+                            .build(),
+                    )
+                    .wrap(
+                        Logger::new(r#"%a "%{r}xi" %s %b %Dms"#)
+                            .custom_request_replace("r", redacted_request_line),
+                    )
+                    .configure(crate::routes::configure)
+                    .default_service(web::to(|| async {
+                        Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+                    }))
+            })
+            .listen(listener)
+            .map_err(|e| format!("cannot listen: {e}"))?;
+        let server = match settings.workers {
+            Some(n) => server.workers(n),
+            None => server,
+        }
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, finishing in-flight requests first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The request line for the access log, with sign-in tokens cut out:
+/// `/login/…` paths and `token=` query values.
+pub fn redacted_request_line(req: &ServiceRequest) -> String {
+    let path = req.path();
+    let path = if path.starts_with("/login/") {
+        "/login/[redacted]"
+    } else {
+        path
+    };
+    let query = req.query_string();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        let redacted: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("token") || k.contains("oken") => {
+                    format!("{k}=[redacted]")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        format!("?{}", redacted.join("&"))
+    };
+    format!("{} {path}{query} {:?}", req.method(), req.version())
+}
+
+const SESSION_KEY_SETTING: &str = "session_key";
+
+/// The session key: from `PORTICO_SESSION_KEY`, else generated once and kept
+/// in the database so a restart keeps everyone signed in.
+fn session_key(pool: &DbPool, settings: &Settings) -> Result<Key, String> {
+    if let Some(bytes) = &settings.session_key {
+        return Key::try_from(bytes.as_slice()).map_err(|e| format!("PORTICO_SESSION_KEY: {e}"));
+    }
+    let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+    let kept = conn
+        .immediate_transaction(|conn| {
+            let kept: Option<String> = server_settings::table
+                .find(SESSION_KEY_SETTING)
+                .select(server_settings::value)
+                .first(conn)
+                .optional()?;
+            if let Some(kept) = kept {
+                return Ok::<_, DbError>(kept);
+            }
+            let fresh = config::encode_session_key(Key::generate().master());
+            diesel::insert_into(server_settings::table)
+                .values((
+                    server_settings::key.eq(SESSION_KEY_SETTING),
+                    server_settings::value.eq(&fresh),
+                ))
+                .execute(conn)?;
+            log::warn!(
+                "PORTICO_SESSION_KEY is not set: generated a session key and kept it in the database"
+            );
+            Ok(fresh)
+        })
+        .map_err(|e| format!("session key: {e}"))?;
+    let bytes = config::decode_session_key(&kept)?;
+    Key::try_from(bytes.as_slice()).map_err(|e| format!("session key: {e}"))
+}

@@ -1,0 +1,1 @@
+/* copy buttons and tabs */
