@@ -1,0 +1,268 @@
+//! Spawns the real application on port 0 with its own temporary database,
+//! and talks to it over HTTP with a cookie-keeping, non-redirecting client.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel::prelude::*;
+use portico::config::Settings;
+use portico::db::models::{Company, NewUser, Project, Role, SsoSecret, User};
+use portico::db::{self, DbPool};
+use portico::startup::Application;
+use reqwest::cookie::{CookieStore, Jar};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: DbPool,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    _dir: tempfile::TempDir,
+}
+
+/// A company ready for SSO: its row and its current secret.
+pub struct TestCompany {
+    pub company: Company,
+    pub secret: String,
+}
+
+pub fn now() -> i64 {
+    db::now()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("portico.db");
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: db_path.to_string_lossy().into_owned(),
+        workers: Some(2),
+        ..Settings::default()
+    };
+    configure(&mut settings);
+    let app = Application::build(settings).expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let pool = db::connect(&db_path.to_string_lossy()).expect("pool");
+    let jar = Arc::new(Jar::default());
+    TestApp {
+        client: client_with(jar.clone()),
+        jar,
+        address,
+        pool,
+
+        _dir: dir,
+    }
+}
+
+pub fn client_with(jar: Arc<Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_provider(jar)
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn conn(&self) -> db::Conn {
+        self.pool.get().expect("connection")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The session cookie the client holds, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        let url = self.address.parse().expect("url");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .filter(|c| c.contains("portico_session="))
+    }
+
+    /// Signs in through the Issuely entry point; returns the response.
+    pub async fn sso(&self, token: &str) -> reqwest::Response {
+        let url = format!("{}/api/auth/sso?token={token}", self.address);
+        self.client.get(url).send().await.expect("request")
+    }
+
+    pub async fn sso_json(&self, token: &str) -> reqwest::Response {
+        let url = format!("{}/api/auth/sso?token={token}", self.address);
+        self.client
+            .get(url)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A company with a current secret.
+    pub fn company(&self, name: &str) -> TestCompany {
+        let mut conn = self.conn();
+        let company = Company::create(&mut conn, name, now()).expect("company");
+        let secret = SsoSecret::rotate(&mut conn, company.id, 0, now()).expect("secret");
+        TestCompany {
+            company,
+            secret: secret.secret,
+        }
+    }
+
+    pub fn company_without_secret(&self, name: &str) -> Company {
+        Company::create(&mut self.conn(), name, now()).expect("company")
+    }
+
+    pub fn project(&self, company: &Company, name: &str) -> Project {
+        Project::create(&mut self.conn(), company.id, name, now()).expect("project")
+    }
+
+    pub fn user(&self, company: &Company, email: &str, role: Role) -> User {
+        User::create(
+            &mut self.conn(),
+            NewUser {
+                company_id: company.id,
+                email,
+                name: "Seeded",
+                role,
+                password_hash: None,
+            },
+            now(),
+        )
+        .expect("user")
+    }
+
+    pub fn find_user(&self, email: &str) -> Option<User> {
+        User::find_by_email(&mut self.conn(), email).expect("query")
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<Count>(&mut self.conn())
+            .expect("count")
+            .n
+    }
+
+    /// The outcomes of the company's SSO events, newest first.
+    pub fn outcomes(&self, company: &Company) -> Vec<String> {
+        portico::db::models::SsoEvent::recent(&mut self.conn(), company.id, 100)
+            .expect("events")
+            .into_iter()
+            .map(|e| e.outcome)
+            .collect()
+    }
+
+    /// The page's CSRF token, from its hidden form field.
+    pub async fn csrf_from(&self, path: &str) -> String {
+        let body = self.get(path).await.text().await.expect("body");
+        let marker = "name=\"csrf\" value=\"";
+        let start = body.find(marker).expect("a csrf field") + marker.len();
+        body[start..].split('"').next().expect("value").to_owned()
+    }
+}
+
+impl TestCompany {
+    pub fn id(&self) -> &str {
+        &self.company.public_id
+    }
+
+    /// A valid Issuely-style token for `email`, with extra claims merged in.
+    pub fn token(&self, email: &str, extra: Value) -> String {
+        let mut claims = json!({
+            "companyId": self.company.public_id,
+            "email": email,
+            "iat": now(),
+            "exp": now() + 300,
+        });
+        merge(&mut claims, extra);
+        sign(&claims, &self.secret)
+    }
+}
+
+/// Merges `extra` into `claims`; a `null` in `extra` removes the claim.
+pub fn merge(claims: &mut Value, extra: Value) {
+    if let (Some(map), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        for (k, v) in extra {
+            if v.is_null() {
+                map.remove(&k);
+            } else {
+                map.insert(k, v);
+            }
+        }
+    }
+}
+
+/// HS256 over `claims` with the secret's UTF-8 bytes, as integrators do.
+pub fn sign(claims: &Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
+}
+
+/// A token with any header, signed with HMAC-SHA256 over whatever is given.
+pub fn sign_raw(header: &Value, claims: &Value, secret: &str) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let sig = jsonwebtoken::crypto::sign(
+        input.as_bytes(),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        jsonwebtoken::Algorithm::HS256,
+    )
+    .expect("sign");
+    format!("{input}.{sig}")
+}
+
+pub fn b64(s: &str) -> String {
+    URL_SAFE_NO_PAD.encode(s)
+}
+
+/// The `error` code of a JSON refusal.
+pub async fn error_code(res: reqwest::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.expect("json body");
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}

@@ -1,0 +1,8 @@
+//! The one integration test binary: every test spawns the real app on
+//! port 0 with its own temporary database and talks HTTP to it.
+
+mod cli;
+mod dashboard;
+mod helpers;
+mod sso_checks;
+mod sso_flow;

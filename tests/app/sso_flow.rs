@@ -1,0 +1,339 @@
+//! Successful sign-ins: provisioning, the three entry points, return_to,
+//! session renewal, rotation, the race, and the headers.
+
+use portico::db::models::{Role, SsoSecret};
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn first_visit_creates_the_account_and_lands_on_the_dashboard() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let token = acme.token(
+        "  Jane.Doe@Example.COM ",
+        json!({"name": "Jane Doe", "iss": "acme-app"}),
+    );
+
+    let res = app.sso(&token).await;
+
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/dashboard");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("portico_session="));
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    assert!(!cookie.contains("Secure"), "not Secure on an http base URL");
+    let user = app
+        .find_user("jane.doe@example.com")
+        .expect("the user exists");
+    assert_eq!(
+        (user.name.as_str(), user.role.as_str()),
+        ("Jane Doe", "CUSTOMER")
+    );
+    assert_eq!(user.company_id, acme.company.id);
+    assert!(user.last_login_at.is_some());
+    assert_eq!(app.outcomes(&acme.company), vec!["ok"]);
+
+    let dash = app.get("/dashboard").await;
+    assert_eq!(dash.status().as_u16(), 200);
+    assert_eq!(dash.headers()["cache-control"], "no-store");
+    let body = dash.text().await.unwrap();
+    assert!(body.contains("Hello, Jane Doe"));
+    assert!(body.contains("jane.doe@example.com"));
+    assert!(body.contains("Acme"));
+    assert!(body.contains("CUSTOMER"));
+}
+
+#[tokio::test]
+async fn name_defaults_to_the_local_part_and_later_visits_update_only_the_role() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let res = app.sso(&acme.token("sam@acme.test", json!({}))).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(app.find_user("sam@acme.test").unwrap().name, "sam");
+
+    let token = acme.token("sam@acme.test", json!({"name": "Samuel", "role": "AGENT"}));
+    assert_eq!(app.sso(&token).await.status().as_u16(), 303);
+    let sam = app.find_user("sam@acme.test").unwrap();
+    assert_eq!((sam.name.as_str(), sam.role.as_str()), ("sam", "AGENT"));
+
+    // Without a role claim the role stays.
+    assert_eq!(
+        app.sso(&acme.token("sam@acme.test", json!({})))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(app.find_user("sam@acme.test").unwrap().role, "AGENT");
+    assert_eq!(app.count("users"), 1);
+}
+
+#[tokio::test]
+async fn sso_never_changes_an_admin_and_never_opens_settings() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    app.user(&acme.company, "boss@acme.test", Role::Admin);
+    let token = acme.token("boss@acme.test", json!({"role": "CUSTOMER"}));
+    assert_eq!(app.sso(&token).await.status().as_u16(), 303);
+    assert_eq!(app.find_user("boss@acme.test").unwrap().role, "ADMIN");
+    let dash = app.get("/dashboard").await.text().await.unwrap();
+    assert!(
+        !dash.contains("href=\"/settings/sso\""),
+        "no Settings link for an SSO session"
+    );
+    let settings = app.get("/settings/sso").await;
+    assert!(
+        [303, 403, 404].contains(&settings.status().as_u16()),
+        "an SSO session never opens Settings"
+    );
+}
+
+#[tokio::test]
+async fn invoiced_style_login_path_with_integer_or_string_sub() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let kim = app.user(&acme.company, "kim@acme.test", Role::Customer);
+    for sub in [json!(kim.id), json!(kim.id.to_string())] {
+        let token = sign(
+            &json!({"sub": sub, "iat": now(), "exp": now() + 300}),
+            &acme.secret,
+        );
+        let res = app.get(&format!("/login/{token}")).await;
+        assert_eq!(res.status().as_u16(), 303, "sub {sub}");
+        assert_eq!(res.headers()["location"], "/dashboard");
+        assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+        let body = app.get("/dashboard").await.text().await.unwrap();
+        assert!(body.contains("kim@acme.test"));
+    }
+    // With companyId too, and return_to.
+    let token = sign(
+        &json!({"companyId": acme.id(), "sub": kim.id, "exp": now() + 300}),
+        &acme.secret,
+    );
+    let res = app
+        .get(&format!("/login/{token}?return_to=/dashboard%3Ftab%3D2"))
+        .await;
+    assert_eq!(res.headers()["location"], "/dashboard?tab=2");
+}
+
+#[tokio::test]
+async fn post_form_entry_point() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let token = acme.token("pat@acme.test", json!({}));
+    let res = app
+        .post_form(
+            "/api/auth/sso",
+            &[("token", &token), ("return_to", "/dashboard")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert!(app.find_user("pat@acme.test").is_some());
+    assert_eq!(app.get("/dashboard").await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn project_membership_is_added_once() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let web = app.project(&acme.company, "Website");
+    app.project(&acme.company, "Mobile");
+    for _ in 0..2 {
+        let token = acme.token("lee@acme.test", json!({"projectId": web.public_id}));
+        assert_eq!(app.sso(&token).await.status().as_u16(), 303);
+    }
+    assert_eq!(app.count("memberships"), 1);
+    let body = app.get("/dashboard").await.text().await.unwrap();
+    assert!(body.contains("Website"));
+    assert!(
+        !body.contains("Mobile"),
+        "a customer sees only their projects"
+    );
+
+    // An agent sees every project of the company.
+    let token = acme.token("ann@acme.test", json!({"role": "AGENT"}));
+    assert_eq!(app.sso(&token).await.status().as_u16(), 303);
+    let body = app.get("/dashboard").await.text().await.unwrap();
+    assert!(body.contains("Website") && body.contains("Mobile"));
+}
+
+#[tokio::test]
+async fn return_to_only_to_same_site_paths() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let cases = [
+        ("/dashboard?x=1", "/dashboard?x=1"),
+        ("/projects/7", "/projects/7"),
+        ("//evil.example", "/dashboard"),
+        ("https://evil.example/", "/dashboard"),
+        ("/\\evil.example", "/dashboard"),
+        ("\\\\evil.example", "/dashboard"),
+        ("javascript:alert(1)", "/dashboard"),
+        ("dashboard", "/dashboard"),
+        ("/ok\r\nSet-Cookie: x=1", "/dashboard"),
+        ("/\t/evil.example", "/dashboard"),
+        ("", "/dashboard"),
+    ];
+    for (i, (return_to, expected)) in cases.iter().enumerate() {
+        let token = acme.token(&format!("r{i}@acme.test"), json!({}));
+        let res = app
+            .post_form(
+                "/api/auth/sso",
+                &[("token", &token), ("return_to", return_to)],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(
+            res.headers()["location"],
+            *expected,
+            "return_to {return_to:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_in_renews_the_session_and_carries_nothing_over() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    assert_eq!(
+        app.sso(&acme.token("one@acme.test", json!({})))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let first = app.session_cookie().unwrap();
+    assert_eq!(
+        app.sso(&acme.token("two@acme.test", json!({})))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let second = app.session_cookie().unwrap();
+    assert_ne!(first, second, "a new cookie on every sign-in");
+    let body = app.get("/dashboard").await.text().await.unwrap();
+    assert!(body.contains("two@acme.test") && !body.contains("one@acme.test"));
+
+    // A refused token ends the session in hand.
+    let bad = sign(
+        &json!({"companyId": acme.id(), "email": "x@acme.test", "exp": now() + 60}),
+        "nope",
+    );
+    assert_eq!(app.sso(&bad).await.status().as_u16(), 401);
+    assert_eq!(app.get("/dashboard").await.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn simultaneous_first_sign_ins_create_one_user_and_all_succeed() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let web = app.project(&acme.company, "Website");
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let token = acme.token(
+            "race@acme.test",
+            json!({"jti": format!("race-{i}"), "projectId": web.public_id}),
+        );
+        let url = app.url(&format!("/api/auth/sso?token={token}"));
+        let client = client_with(Default::default());
+        tasks.push(tokio::spawn(async move {
+            client.get(url).send().await.unwrap().status().as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 303);
+    }
+    assert_eq!(app.count("users"), 1);
+    assert_eq!(app.count("memberships"), 1);
+    assert_eq!(app.outcomes(&acme.company).len(), 24);
+}
+
+#[tokio::test]
+async fn the_same_jti_raced_is_accepted_once() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let token = acme.token("jti@acme.test", json!({"jti": "only-once"}));
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let url = app.url(&format!("/api/auth/sso?token={token}"));
+        let client = client_with(Default::default());
+        tasks.push(tokio::spawn(async move {
+            client.get(url).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        11,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn rotation_keeps_the_previous_secret_only_for_its_grace_period() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let old = acme.secret.clone();
+    let claims = |email: &str| json!({"companyId": acme.id(), "email": email, "exp": now() + 300});
+
+    let new = SsoSecret::rotate(&mut app.conn(), acme.company.id, 3600, now()).unwrap();
+    assert_eq!(
+        app.sso(&sign(&claims("a@acme.test"), &old))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        app.sso(&sign(&claims("b@acme.test"), &new.secret))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+
+    let newest = SsoSecret::rotate(&mut app.conn(), acme.company.id, 0, now()).unwrap();
+    for secret in [&old, &new.secret] {
+        let (status, code) =
+            error_code(app.sso_json(&sign(&claims("c@acme.test"), secret)).await).await;
+        assert_eq!((status, code.as_str()), (401, "bad_signature"));
+    }
+    assert_eq!(
+        app.sso(&sign(&claims("d@acme.test"), &newest.secret))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn dotnet_shape_without_iat_and_float_times_are_accepted() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let t = now() as f64;
+    let token = sign(
+        &json!({"companyId": acme.id(), "email": "net@acme.test", "nbf": t, "exp": t + 300.0,
+                "unique_name": "net", "aud": null}),
+        &acme.secret,
+    );
+    assert_eq!(app.sso(&token).await.status().as_u16(), 303);
+    let token = sign(
+        &json!({"companyId": acme.id(), "email": "py@acme.test", "iat": t + 0.25, "exp": t + 300.5}),
+        &acme.secret,
+    );
+    assert_eq!(app.sso(&token).await.status().as_u16(), 303);
+}
