@@ -1,6 +1,8 @@
 //! The one integration test binary: every test spawns the real app on
 //! port 0 with its own temporary database and talks HTTP to it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod dashboard;
 mod helpers;
