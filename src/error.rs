@@ -13,6 +13,9 @@ use crate::views::{ErrorPage, render_with_status};
 pub enum AppError {
     #[error("page not found")]
     NotFound,
+    /// A 404 with its own explanation.
+    #[error("not found: {0}")]
+    NotFoundWith(String),
     /// No valid session: the person is sent to the sign-in page.
     #[error("sign-in required")]
     SignInRequired,
@@ -32,6 +35,7 @@ impl AppError {
     fn title_and_message(&self) -> (&'static str, String) {
         match self {
             AppError::NotFound => ("Page not found", "There is nothing at this address.".into()),
+            AppError::NotFoundWith(m) => ("Page not found", m.clone()),
             AppError::SignInRequired => ("Sign-in required", "Please sign in.".into()),
             AppError::Forbidden(m) => ("Not allowed", m.clone()),
             AppError::BadRequest(m) => ("Something is wrong with this request", m.clone()),
@@ -54,7 +58,7 @@ impl AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotFoundWith(_) => StatusCode::NOT_FOUND,
             AppError::SignInRequired => StatusCode::SEE_OTHER,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -25,6 +25,7 @@ pub struct AppState {
     /// This portal's base URL, without a trailing slash.
     pub base_url: String,
     pub allow_signup: bool,
+    pub throttle: crate::auth::throttle::Throttle,
 }
 
 pub struct Application {
@@ -50,6 +51,7 @@ impl Application {
             pool,
             base_url: settings.base_url_for(port),
             allow_signup: settings.allow_signup,
+            throttle: Default::default(),
         });
         log::info!(
             "Portico listens on {} (base URL {})",

@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod extract;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 pub use extract::CurrentUser;
 pub use session::Method;

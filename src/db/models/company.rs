@@ -67,4 +67,20 @@ impl Company {
             .first(conn)
             .optional()?)
     }
+
+    /// Sets the max token lifetime and the sign-out URL together.
+    pub fn update_options(
+        conn: &mut SqliteConnection,
+        id: i64,
+        max_token_lifetime: i64,
+        signout_url: Option<&str>,
+    ) -> Result<(), DbError> {
+        diesel::update(companies::table.find(id))
+            .set((
+                companies::max_token_lifetime.eq(max_token_lifetime),
+                companies::signout_url.eq(signout_url),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
 }

@@ -85,4 +85,57 @@ impl Project {
             .execute(conn)?;
         Ok(())
     }
+
+    pub fn rename(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        public_id: &str,
+        name: &str,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::update(
+            projects::table
+                .filter(projects::company_id.eq(company_id))
+                .filter(projects::public_id.eq(public_id)),
+        )
+        .set(projects::name.eq(name))
+        .execute(conn)?)
+    }
+
+    /// Deletes the project and its memberships (by cascade).
+    pub fn delete(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        public_id: &str,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::delete(
+            projects::table
+                .filter(projects::company_id.eq(company_id))
+                .filter(projects::public_id.eq(public_id)),
+        )
+        .execute(conn)?)
+    }
+
+    /// The company's projects with their member counts.
+    pub fn list_with_member_counts(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+    ) -> Result<Vec<(Project, i64)>, DbError> {
+        let projects = Self::list_for_company(conn, company_id)?;
+        let counts: Vec<(i64, i64)> = memberships::table
+            .inner_join(projects::table)
+            .filter(projects::company_id.eq(company_id))
+            .group_by(memberships::project_id)
+            .select((memberships::project_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        Ok(projects
+            .into_iter()
+            .map(|p| {
+                let n = counts
+                    .iter()
+                    .find(|(id, _)| *id == p.id)
+                    .map_or(0, |(_, n)| *n);
+                (p, n)
+            })
+            .collect())
+    }
 }

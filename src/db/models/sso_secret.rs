@@ -107,6 +107,16 @@ impl SsoSecret {
         })
     }
 
+    /// Ends the previous secret's grace period now.
+    pub fn revoke_previous(conn: &mut SqliteConnection, company_id: i64) -> Result<usize, DbError> {
+        Ok(diesel::delete(
+            sso_secrets::table
+                .filter(sso_secrets::company_id.eq(company_id))
+                .filter(sso_secrets::state.eq(PREVIOUS)),
+        )
+        .execute(conn)?)
+    }
+
     pub fn touch(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<(), DbError> {
         diesel::update(sso_secrets::table.find(id))
             .set(sso_secrets::last_used_at.eq(now))

@@ -154,4 +154,75 @@ impl User {
             .execute(conn)?;
         Ok(())
     }
+
+    /// One page of the company's users, admins first then by email,
+    /// optionally filtered by a piece of email or name.
+    pub fn list_for_company(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<User>, i64), DbError> {
+        let filtered = || {
+            let mut q = users::table
+                .filter(users::company_id.eq(company_id))
+                .into_boxed();
+            if let Some(s) = search {
+                let pattern = format!(
+                    "%{}%",
+                    s.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                q = q.filter(
+                    users::email
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(users::name.like(pattern).escape('\\')),
+                );
+            }
+            q
+        };
+        let total = filtered().count().get_result(conn)?;
+        let rows = filtered()
+            .order((users::role.eq("ADMIN").desc(), users::email.asc()))
+            .limit(limit)
+            .offset(offset)
+            .select(User::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    pub fn set_disabled(
+        conn: &mut SqliteConnection,
+        id: i64,
+        disabled: bool,
+    ) -> Result<(), DbError> {
+        diesel::update(users::table.find(id))
+            .set(users::disabled.eq(disabled))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// "Sign out everywhere": every session holding the old epoch ends.
+    pub fn bump_session_epoch(conn: &mut SqliteConnection, id: i64) -> Result<(), DbError> {
+        diesel::update(users::table.find(id))
+            .set(users::session_epoch.eq(users::session_epoch + 1))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Admins of the company who can still sign in.
+    pub fn count_active_admins(
+        conn: &mut SqliteConnection,
+        company_id: i64,
+    ) -> Result<i64, DbError> {
+        Ok(users::table
+            .filter(users::company_id.eq(company_id))
+            .filter(users::role.eq(Role::Admin.as_str()))
+            .filter(users::disabled.eq(false))
+            .count()
+            .get_result(conn)?)
+    }
 }

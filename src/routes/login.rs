@@ -1,0 +1,289 @@
+//! Password sign-in (`/login`) and company sign-up (`/signup`) for admins.
+//! argon2id runs on the blocking pool; both forms are throttled per IP and
+//! per account; an unknown email and a wrong password get the same words
+//! and the same work (a dummy hash is verified).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::csrf::CsrfForm;
+use crate::auth::password;
+use crate::auth::session::{self, Method};
+use crate::cli::clean_name;
+use crate::db::models::{Company, NewUser, Role, User};
+use crate::db::{self, DbError};
+use crate::error::AppError;
+use crate::sso::rules::{display_name, normalize_email};
+use crate::startup::AppState;
+use crate::views::{Layout, render, render_with_status};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub layout: Layout,
+    pub email: String,
+    pub error: Option<String>,
+    pub allow_signup: bool,
+}
+
+#[derive(Default)]
+pub struct SignupErrors {
+    pub company: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+impl SignupErrors {
+    fn any(&self) -> bool {
+        self.company.is_some()
+            || self.name.is_some()
+            || self.email.is_some()
+            || self.password.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage {
+    pub layout: Layout,
+    pub company: String,
+    pub name: String,
+    pub email: String,
+    pub errors: SignupErrors,
+}
+
+fn anonymous_layout(session: &Session) -> Result<Layout, AppError> {
+    Ok(Layout {
+        user: None,
+        csrf: session::csrf_token(session)?,
+        flash: session::take_flash(session),
+    })
+}
+
+fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
+fn throttle(state: &AppState, req: &HttpRequest, account: Option<&str>) -> Result<(), AppError> {
+    state
+        .throttle
+        .check(client_ip(req), account)
+        .map_err(|retry_after| AppError::TooManyRequests { retry_after })
+}
+
+/// `GET /login`.
+pub async fn login_get(
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    Ok(render(&LoginPage {
+        layout: anonymous_layout(&session)?,
+        email: String::new(),
+        error: None,
+        allow_signup: state.allow_signup,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+enum Outcome {
+    SignedIn(User),
+    Refused,
+    Disabled,
+}
+
+/// `POST /login`.
+pub async fn login_post(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let email = form.email.trim().to_ascii_lowercase();
+    throttle(&state, &req, Some(&email))?;
+    let password = form.password;
+    let lookup = email.clone();
+    let outcome = db::run(&state.pool, move |conn| {
+        let user = User::find_by_email(conn, &lookup)?;
+        // Over-long input is refused after the same work as a wrong password.
+        let candidate = if password.chars().count() > password::MAX_LEN {
+            ""
+        } else {
+            &password
+        };
+        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        if !password::verify(candidate, stored) {
+            return Ok::<_, DbError>(Outcome::Refused);
+        }
+        let Some(user) = user else {
+            return Ok(Outcome::Refused);
+        };
+        if user.disabled {
+            return Ok(Outcome::Disabled);
+        }
+        User::record_login(conn, user.id, Method::Password.as_str(), db::now())?;
+        Ok(Outcome::SignedIn(user))
+    })
+    .await?;
+    let error = match outcome {
+        Outcome::SignedIn(user) => {
+            session::begin(&session, &user, Method::Password, db::now())?;
+            let to = if user.role() == Role::Admin {
+                "/settings/sso"
+            } else {
+                "/dashboard"
+            };
+            return Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, to))
+                .finish());
+        }
+        Outcome::Refused => "The email or the password is incorrect.",
+        Outcome::Disabled => {
+            "This account is disabled. Ask another admin of your company to enable it."
+        }
+    };
+    Ok(render_with_status(
+        StatusCode::UNAUTHORIZED,
+        &LoginPage {
+            layout: anonymous_layout(&session)?,
+            email,
+            error: Some(error.to_owned()),
+            allow_signup: state.allow_signup,
+        },
+    ))
+}
+
+fn signup_off() -> AppError {
+    AppError::NotFoundWith(
+        "Sign-up is turned off on this portal. Ask its operator for an account.".into(),
+    )
+}
+
+/// `GET /signup`.
+pub async fn signup_get(
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if !state.allow_signup {
+        return Err(signup_off());
+    }
+    Ok(render(&SignupPage {
+        layout: anonymous_layout(&session)?,
+        company: String::new(),
+        name: String::new(),
+        email: String::new(),
+        errors: SignupErrors::default(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /signup`: a company and its first admin, signed in.
+pub async fn signup_post(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<SignupForm>,
+) -> Result<HttpResponse, AppError> {
+    if !state.allow_signup {
+        return Err(signup_off());
+    }
+    throttle(&state, &req, None)?;
+    let mut errors = SignupErrors::default();
+    let company = clean_name(&form.company, "company")
+        .map_err(|e| errors.company = Some(capitalise(&e)))
+        .ok();
+    let email = normalize_email(&form.email)
+        .map_err(|why| errors.email = Some(format!("Enter a valid email address: {why}.")))
+        .ok();
+    let name = form.name.trim();
+    if name.chars().count() > 100 {
+        errors.name = Some("Your name must be at most 100 characters.".into());
+    }
+    if let Err(e) = password::check_policy(&form.password) {
+        errors.password = Some(e);
+    }
+    let retry = |errors: SignupErrors, status: StatusCode| -> Result<HttpResponse, AppError> {
+        Ok(render_with_status(
+            status,
+            &SignupPage {
+                layout: anonymous_layout(&session)?,
+                company: form.company.clone(),
+                name: form.name.clone(),
+                email: form.email.clone(),
+                errors,
+            },
+        ))
+    };
+    let (Some(company), Some(email), false) = (company, email, errors.any()) else {
+        return retry(errors, StatusCode::BAD_REQUEST);
+    };
+    let admin_name = display_name(Some(name), &email);
+    let password = form.password.clone();
+    let created = db::run(&state.pool, move |conn| {
+        let hash = password::hash(&password).map_err(|_| DbError::Canceled)?;
+        let now = db::now();
+        db::immediate(conn, |conn| {
+            if User::find_by_email(conn, &email)?.is_some() {
+                return Ok(None);
+            }
+            let company = Company::create(conn, &company, now)?;
+            let admin = User::create(
+                conn,
+                NewUser {
+                    company_id: company.id,
+                    email: &email,
+                    name: &admin_name,
+                    role: Role::Admin,
+                    password_hash: Some(&hash),
+                },
+                now,
+            )?;
+            User::record_login(conn, admin.id, Method::Password.as_str(), now)?;
+            Ok(Some(admin))
+        })
+    })
+    .await?;
+    let Some(admin) = created else {
+        errors.email = Some("This email already has an account. Sign in instead.".into());
+        return retry(errors, StatusCode::CONFLICT);
+    };
+    session::begin(&session, &admin, Method::Password, db::now())?;
+    session::flash(
+        &session,
+        "ok",
+        "Your company is ready. Generate its SSO secret to connect your app.",
+    );
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/settings/sso"))
+        .finish())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
+    }
+}

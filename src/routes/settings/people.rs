@@ -1,0 +1,242 @@
+//! Settings → People: the company's users with role, sign-in method and
+//! last sign-in; change CUSTOMER ↔ AGENT, disable / enable, sign out
+//! everywhere. The last active admin can never be locked out.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::done;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::extract::AdminUser;
+use crate::db::models::{Role, User};
+use crate::db::{self, DbError};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::views::{Layout, format_time, render_with_status};
+
+const PER_PAGE: i64 = 50;
+const PAGE: &str = "/settings/people";
+
+pub struct PersonRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub is_admin: bool,
+    pub is_self: bool,
+    pub disabled: bool,
+    pub method: String,
+    pub last_login: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/people.html")]
+pub struct PeoplePage {
+    pub layout: Layout,
+    pub nav: &'static str,
+    pub people: Vec<PersonRow>,
+    pub q: String,
+    pub page: i64,
+    pub total: i64,
+    pub pages: i64,
+}
+
+#[derive(Deserialize)]
+pub struct PeopleQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+/// `GET /settings/people?q=&page=`.
+pub async fn people_get(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    query: web::Query<PeopleQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.q.trim().chars().take(100).collect::<String>();
+    let page = query.page.unwrap_or(1).max(1);
+    let company_id = admin.0.company.id;
+    let search = (!q.is_empty()).then(|| q.clone());
+    let (users, total) = db::run(&state.pool, move |conn| {
+        User::list_for_company(
+            conn,
+            company_id,
+            search.as_deref(),
+            PER_PAGE,
+            (page - 1) * PER_PAGE,
+        )
+    })
+    .await?;
+    let me = admin.0.user.id;
+    let people = users
+        .into_iter()
+        .map(|u| PersonRow {
+            role: u.role().as_str(),
+            is_admin: u.role() == Role::Admin,
+            is_self: u.id == me,
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            disabled: u.disabled,
+            method: match u.last_login_method.as_deref() {
+                Some("sso") => "SSO".into(),
+                Some("password") => "Password".into(),
+                _ => "—".into(),
+            },
+            last_login: u
+                .last_login_at
+                .map(format_time)
+                .unwrap_or_else(|| "Never".into()),
+        })
+        .collect();
+    Ok(render_with_status(
+        StatusCode::OK,
+        &PeoplePage {
+            layout: admin.0.layout()?,
+            nav: "people",
+            people,
+            q,
+            page,
+            total,
+            pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+enum Change {
+    Done(String),
+    Refused(String),
+}
+
+/// Applies `f` to a user of the admin's company, in one transaction.
+async fn change(
+    state: &AppState,
+    admin: &AdminUser,
+    user_id: i64,
+    f: impl FnOnce(&mut diesel::SqliteConnection, &User) -> Result<Change, DbError> + Send + 'static,
+) -> Result<HttpResponse, AppError> {
+    let company_id = admin.0.company.id;
+    let outcome = db::run(&state.pool, move |conn| {
+        db::immediate(conn, |conn| {
+            match User::find_in_company(conn, company_id, user_id)? {
+                Some(user) => f(conn, &user).map(Some),
+                None => Ok(None),
+            }
+        })
+    })
+    .await?;
+    match outcome {
+        Some(Change::Done(text)) => Ok(done(admin, PAGE, "ok", text)),
+        Some(Change::Refused(text)) => Ok(done(admin, PAGE, "error", text)),
+        None => Err(AppError::NotFound),
+    }
+}
+
+/// `POST /settings/people/{id}/role`: CUSTOMER ↔ AGENT.
+pub async fn role_post(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let role = match form.role.as_str() {
+        "CUSTOMER" => Role::Customer,
+        "AGENT" => Role::Agent,
+        _ => {
+            return Err(AppError::BadRequest(
+                "The role must be CUSTOMER or AGENT.".into(),
+            ));
+        }
+    };
+    change(&state, &admin, path.into_inner(), move |conn, user| {
+        if user.role() == Role::Admin {
+            return Ok(Change::Refused(format!(
+                "{} is an admin; an admin's role is not changed here.",
+                user.email
+            )));
+        }
+        User::set_role(conn, user.id, role)?;
+        Ok(Change::Done(format!(
+            "{} is now {}.",
+            user.email,
+            role.as_str()
+        )))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+/// `POST /settings/people/{id}/disable`.
+pub async fn disable_post(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let me = admin.0.user.id;
+    change(&state, &admin, path.into_inner(), move |conn, user| {
+        if user.id == me {
+            return Ok(Change::Refused(
+                "You cannot disable your own account.".into(),
+            ));
+        }
+        if user.role() == Role::Admin
+            && !user.disabled
+            && User::count_active_admins(conn, user.company_id)? <= 1
+        {
+            return Ok(Change::Refused(
+                "The last active admin cannot be disabled.".into(),
+            ));
+        }
+        User::set_disabled(conn, user.id, true)?;
+        Ok(Change::Done(format!(
+            "{} is disabled: their sessions ended and sign-ins are refused.",
+            user.email
+        )))
+    })
+    .await
+}
+
+/// `POST /settings/people/{id}/enable`.
+pub async fn enable_post(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    change(&state, &admin, path.into_inner(), |conn, user| {
+        User::set_disabled(conn, user.id, false)?;
+        Ok(Change::Done(format!("{} is enabled again.", user.email)))
+    })
+    .await
+}
+
+/// `POST /settings/people/{id}/sign-out`: bumps the session epoch, so
+/// every existing cookie of that user stops working at once.
+pub async fn sign_out_post(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    change(&state, &admin, path.into_inner(), |conn, user| {
+        User::bump_session_epoch(conn, user.id)?;
+        Ok(Change::Done(format!(
+            "{} was signed out everywhere.",
+            user.email
+        )))
+    })
+    .await
+}
