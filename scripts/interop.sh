@@ -281,11 +281,12 @@ sign_in_case() {
     if [ -z "$token" ]; then fail "$label: the minter printed no URL ($(tail -1 "$WORK/mint.log" 2>/dev/null))"; return; fi
     echo "$token" >>"$WORK/tokens"
     fetch "$url"
-    local location cookie
+    local location cookie cache
     location=$(header location)
     cookie=$(session_cookie)
-    if [ "$STATUS" != 303 ] || [ "$location" != /dashboard ] || [ -z "$cookie" ]; then
-        fail "$label: expected 303 to /dashboard with a portico_session cookie; got $STATUS, Location '${location}', cookie '${cookie:+set}'"
+    cache=$(header cache-control)
+    if [ "$STATUS" != 303 ] || [ "$location" != /dashboard ] || [ -z "$cookie" ] || [ "$cache" != no-store ]; then
+        fail "$label: expected 303 to /dashboard with a portico_session cookie and Cache-Control no-store; got $STATUS, Location '$location', cookie $([ -n "$cookie" ] && echo set || echo none), Cache-Control '$cache'"
         note "token $(claims_of "$token")"
         note "body: $(body_head)"
         return
@@ -317,7 +318,9 @@ bad_signature_case() {
     if [ "$STATUS" = 401 ] && [ "$error" = bad_signature ] && [ -z "$(session_cookie)" ]; then
         pass "$label: wrong secret -> 401 {\"error\":\"bad_signature\"}, no session"
     else
-        fail "$label: wrong secret: expected 401 bad_signature and no session; got $STATUS, error '$error'${error:+}, cookie '$(session_cookie | cut -c1-20)'"
+        local cookie
+        cookie=$(session_cookie)
+        fail "$label: wrong secret: expected 401 bad_signature and no session; got $STATUS, error '$error', cookie $([ -n "$cookie" ] && echo set || echo none)"
         note "token $(claims_of "$token")"
         note "body: $(body_head)"
     fi

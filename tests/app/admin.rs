@@ -746,7 +746,7 @@ async fn people_roles_disable_enable_and_sign_out_everywhere() {
     assert_eq!(jo_sign_in().await, 303);
     let jo = app.find_user("jo@acme.test").unwrap();
     let page = app.get("/settings/people").await.text().await.unwrap();
-    assert!(page.contains("jo@acme.test") && page.contains("SSO"));
+    assert!(page.contains("jo@acme.test") && page.contains("through SSO"));
 
     let csrf = app.csrf_from("/settings/people").await;
     let res = app

@@ -83,9 +83,9 @@ pub async fn people_get(
             email: u.email,
             disabled: u.disabled,
             method: match u.last_login_method.as_deref() {
-                Some("sso") => "SSO".into(),
-                Some("password") => "Password".into(),
-                _ => "—".into(),
+                Some("sso") => "through SSO".into(),
+                Some("password") => "with a password".into(),
+                _ => String::new(),
             },
             last_login: u
                 .last_login_at

@@ -105,36 +105,39 @@ pub struct SsoSettingsPage {
     pub events: Vec<EventView>,
 }
 
+/// The snippets are the very files `scripts/interop.sh` runs against a live
+/// server with each library (the .NET one excepted: no SDK here; its token
+/// shape is tested instead), so what an admin pastes is what was tested.
 const SNIPPETS: [(&str, &str, &str); 6] = [
     (
         "node",
         "Node.js",
-        include_str!("../../../templates/snippets/node.js"),
+        include_str!("../../../scripts/interop/node/portico-sso.js"),
     ),
     (
         "php",
         "PHP",
-        include_str!("../../../templates/snippets/php.php"),
+        include_str!("../../../scripts/interop/php/portico-sso.php"),
     ),
     (
         "python",
         "Python",
-        include_str!("../../../templates/snippets/python.py"),
+        include_str!("../../../scripts/interop/python/portico_sso.py"),
     ),
     (
         "dotnet",
         ".NET",
-        include_str!("../../../templates/snippets/dotnet.cs"),
+        include_str!("../../../scripts/interop/dotnet/PorticoSso.cs"),
     ),
     (
         "ruby",
         "Ruby",
-        include_str!("../../../templates/snippets/ruby.rb"),
+        include_str!("../../../scripts/interop/ruby/portico_sso.rb"),
     ),
     (
         "curl",
         "curl",
-        include_str!("../../../templates/snippets/curl.sh"),
+        include_str!("../../../scripts/interop/shell/portico-sso.sh"),
     ),
 ];
 
