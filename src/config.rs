@@ -26,6 +26,10 @@ pub struct Settings {
     pub allow_signup: bool,
     /// `PORTICO_WORKERS`: HTTP worker threads. Default: one per core.
     pub workers: Option<usize>,
+    /// `PORTICO_LOGIN_THROTTLE`: `false` turns off the per-IP and
+    /// per-account throttling of password sign-in, for load benchmarks run
+    /// from one address. Default `true`; never turn it off in production.
+    pub login_throttle: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -37,6 +41,7 @@ impl std::fmt::Debug for Settings {
             .field("session_key", &self.session_key.as_ref().map(|_| "[set]"))
             .field("allow_signup", &self.allow_signup)
             .field("workers", &self.workers)
+            .field("login_throttle", &self.login_throttle)
             .finish()
     }
 }
@@ -50,6 +55,7 @@ impl Default for Settings {
             session_key: None,
             allow_signup: true,
             workers: None,
+            login_throttle: true,
         }
     }
 }
@@ -83,6 +89,9 @@ impl Settings {
         }
         if let Some(v) = var("PORTICO_ALLOW_SIGNUP") {
             s.allow_signup = parse_bool(&v).ok_or("PORTICO_ALLOW_SIGNUP must be true or false")?;
+        }
+        if let Some(v) = var("PORTICO_LOGIN_THROTTLE") {
+            s.login_throttle = parse_bool(&v).ok_or("PORTICO_LOGIN_THROTTLE must be true or false")?;
         }
         if let Some(v) = var("PORTICO_WORKERS") {
             s.workers = Some(

@@ -51,7 +51,7 @@ impl Application {
             pool,
             base_url: settings.base_url_for(port),
             allow_signup: settings.allow_signup,
-            throttle: Default::default(),
+            throttle: crate::auth::throttle::Throttle::new(settings.login_throttle),
         });
         log::info!(
             "Portico listens on {} (base URL {})",
