@@ -91,7 +91,8 @@ impl Settings {
             s.allow_signup = parse_bool(&v).ok_or("PORTICO_ALLOW_SIGNUP must be true or false")?;
         }
         if let Some(v) = var("PORTICO_LOGIN_THROTTLE") {
-            s.login_throttle = parse_bool(&v).ok_or("PORTICO_LOGIN_THROTTLE must be true or false")?;
+            s.login_throttle =
+                parse_bool(&v).ok_or("PORTICO_LOGIN_THROTTLE must be true or false")?;
         }
         if let Some(v) = var("PORTICO_WORKERS") {
             s.workers = Some(

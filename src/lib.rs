@@ -3,6 +3,7 @@
 //! settings and calls [`cli`] or [`startup`].
 
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

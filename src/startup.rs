@@ -3,6 +3,7 @@
 //! which then read the real port from [`Application::port`]).
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
@@ -14,8 +15,10 @@ use actix_web::{App, HttpServer, web};
 use diesel::prelude::*;
 
 use crate::auth::session::{COOKIE_NAME, LIFETIME_SECS};
+use crate::cache::Cache;
 use crate::config::{self, Settings};
 use crate::db::schema::settings as server_settings;
+use crate::db::writer::Writer;
 use crate::db::{self, DbError, DbPool};
 use crate::error::AppError;
 
@@ -26,6 +29,9 @@ pub struct AppState {
     pub base_url: String,
     pub allow_signup: bool,
     pub throttle: crate::auth::throttle::Throttle,
+    pub cache: Arc<Cache>,
+    /// The one thread that writes sign-ins, in batches.
+    pub writer: Writer,
 }
 
 pub struct Application {
@@ -47,7 +53,11 @@ impl Application {
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?
             .port();
+        let cache = Arc::new(Cache::default());
+        let writer = Writer::spawn(pool.clone(), cache.clone())?;
         let state = web::Data::new(AppState {
+            cache,
+            writer,
             pool,
             base_url: settings.base_url_for(port),
             allow_signup: settings.allow_signup,

@@ -1,8 +1,10 @@
 -- Portico's first schema. Types are kept to what PostgreSQL can carry too
--- (BIGINT, TEXT, BOOLEAN); times are Unix seconds in BIGINT columns.
+-- (BIGINT, TEXT, BOOLEAN); times are Unix seconds in BIGINT columns. Ids are
+-- AUTOINCREMENT, like a PostgreSQL sequence: never reused, so an id a token,
+-- a session or an in-flight sign-in holds can never name another row.
 
 CREATE TABLE companies (
-    id INTEGER PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     public_id TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     max_token_lifetime BIGINT NOT NULL DEFAULT 600
@@ -14,7 +16,7 @@ CREATE TABLE companies (
 -- At most one current and one previous secret a company: the unique index on
 -- (company_id, state) makes the rule a constraint, not a convention.
 CREATE TABLE sso_secrets (
-    id INTEGER PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     company_id BIGINT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
     state TEXT NOT NULL CHECK (state IN ('current', 'previous')),
     secret TEXT NOT NULL,
@@ -26,7 +28,7 @@ CREATE TABLE sso_secrets (
 );
 
 CREATE TABLE users (
-    id INTEGER PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     company_id BIGINT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
     -- trimmed, lower-cased ASCII: unique across all companies
     email TEXT NOT NULL UNIQUE,
@@ -42,7 +44,7 @@ CREATE TABLE users (
 CREATE INDEX users_company ON users (company_id, id);
 
 CREATE TABLE projects (
-    id INTEGER PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     public_id TEXT NOT NULL UNIQUE,
     company_id BIGINT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
@@ -59,7 +61,7 @@ CREATE TABLE memberships (
 CREATE INDEX memberships_project ON memberships (project_id);
 
 CREATE TABLE sso_events (
-    id INTEGER PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     company_id BIGINT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,
     -- 'ok' or a reason code

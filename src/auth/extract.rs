@@ -4,13 +4,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::session::{self, Method};
-use crate::db::models::{Company, Role, User};
+use crate::cache::{CompanyEntry, Fill};
+use crate::db::models::{Company, Role, SsoSecret, User};
 use crate::db::{self, DbError};
 use crate::error::AppError;
 use crate::startup::AppState;
@@ -18,8 +20,8 @@ use crate::views::{Layout, NavUser};
 
 /// A signed-in user of any role, however they signed in.
 pub struct CurrentUser {
-    pub user: User,
-    pub company: Company,
+    pub user: Arc<User>,
+    pub company: Arc<Company>,
     pub method: Method,
     pub session: Session,
 }
@@ -50,6 +52,44 @@ impl CurrentUser {
     }
 }
 
+/// The user and their company, from the cache or else from the database
+/// (filling the cache). Invalidations keep the cache exact for what this
+/// process changes: see `crate::cache`.
+async fn user_and_company(
+    state: &web::Data<AppState>,
+    uid: i64,
+) -> Result<Option<(Arc<User>, Arc<Company>)>, AppError> {
+    let cached_user = state.cache.user(uid);
+    let cached_company = cached_user
+        .as_ref()
+        .and_then(|u| state.cache.company(u.company_id));
+    if let (Some(user), Some(entry)) = (&cached_user, cached_company) {
+        return Ok(Some((user.clone(), entry.company.clone())));
+    }
+    let state = state.clone();
+    Ok(db::run(&state.pool.clone(), move |conn| {
+        let generation = state.cache.generation();
+        let Some(user) = User::find(conn, uid)? else {
+            return Ok::<_, DbError>(None);
+        };
+        let Some(company) = Company::find(conn, user.company_id)? else {
+            return Ok(None);
+        };
+        let secrets = SsoSecret::usable(conn, company.id, db::now())?;
+        let company = Arc::new(company);
+        state.cache.fill(generation, Fill::User(user.clone()));
+        state.cache.fill(
+            generation,
+            Fill::Company(CompanyEntry {
+                company: company.clone(),
+                secrets,
+            }),
+        );
+        Ok(Some((Arc::new(user), company)))
+    })
+    .await?)
+}
+
 async fn load(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let session = req.get_session();
     let now = db::now();
@@ -59,16 +99,7 @@ async fn load(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal("application state missing".into()))?;
-    let uid = auth.uid;
-    let found = db::run(&state.pool, move |conn| {
-        let Some(user) = User::find(conn, uid)? else {
-            return Ok::<_, DbError>(None);
-        };
-        let company = Company::find(conn, user.company_id)?;
-        Ok(company.map(|c| (user, c)))
-    })
-    .await?;
-    match found {
+    match user_and_company(state, auth.uid).await? {
         Some((user, company)) if !user.disabled && user.session_epoch == auth.epoch => {
             Ok(CurrentUser {
                 user,

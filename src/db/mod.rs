@@ -4,6 +4,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod writer;
 
 use std::time::Duration;
 
@@ -30,6 +31,13 @@ pub enum DbError {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("the blocking pool is gone")]
     Canceled,
+    /// The database was too busy to take the work in time.
+    #[error("the database is busy: {0}")]
+    Busy(&'static str),
+    /// Not an error of the database: the cache did not hold what was asked,
+    /// and the caller should load it (see `crate::cache`).
+    #[error("not in the cache")]
+    NotCached,
 }
 
 impl DbError {
@@ -38,7 +46,7 @@ impl DbError {
     /// and a retry, not a 500.
     pub fn is_busy(&self) -> bool {
         match self {
-            DbError::Pool(_) => true,
+            DbError::Pool(_) | DbError::Busy(_) => true,
             DbError::Query(diesel::result::Error::DatabaseError(_, info)) => {
                 let m = info.message();
                 m.contains("locked") || m.contains("busy")

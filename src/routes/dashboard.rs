@@ -1,11 +1,14 @@
 //! The landing page of every signed-in user, and `/`.
 
+use std::sync::Arc;
+
 use actix_session::Session;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::auth::CurrentUser;
 use crate::auth::session::{self, Method};
+use crate::cache::Fill;
 use crate::db::models::Project;
 use crate::db::{self, DbError};
 use crate::error::AppError;
@@ -24,31 +27,49 @@ pub async fn root_get(session: Session) -> HttpResponse {
         .finish()
 }
 
+/// The company's projects and the ids of those the user belongs to, from
+/// the cache or else from the database (filling the cache).
+async fn projects_of(
+    state: &web::Data<AppState>,
+    company_id: i64,
+    user_id: i64,
+) -> Result<(Arc<Vec<Project>>, Arc<Vec<i64>>), AppError> {
+    if let (Some(projects), Some(member_of)) = (
+        state.cache.projects(company_id),
+        state.cache.memberships(user_id),
+    ) {
+        return Ok((projects, member_of));
+    }
+    let state = state.clone();
+    Ok(db::run(&state.pool.clone(), move |conn| {
+        let generation = state.cache.generation();
+        let projects = Project::list_for_company(conn, company_id)?;
+        let member_of = Project::ids_for_member(conn, user_id)?;
+        state
+            .cache
+            .fill(generation, Fill::Projects(company_id, projects.clone()));
+        state
+            .cache
+            .fill(generation, Fill::Memberships(user_id, member_of.clone()));
+        Ok::<_, DbError>((Arc::new(projects), Arc::new(member_of)))
+    })
+    .await?)
+}
+
 /// `GET /dashboard`.
 pub async fn dashboard_get(
     current: CurrentUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let sees_all = current.role().sees_all_projects();
-    let (user_id, company_id) = (current.user.id, current.company.id);
-    let (member_of, all) = db::run(&state.pool, move |conn| {
-        let member_of = Project::list_for_member(conn, user_id)?;
-        let all = if sees_all {
-            Project::list_for_company(conn, company_id)?
-        } else {
-            Vec::new()
-        };
-        Ok::<_, DbError>((member_of, all))
-    })
-    .await?;
-    let member_ids: Vec<i64> = member_of.iter().map(|p| p.id).collect();
-    let shown = if sees_all { all } else { member_of };
-    let projects = shown
-        .into_iter()
+    let (projects, member_of) = projects_of(&state, current.company.id, current.user.id).await?;
+    let projects = projects
+        .iter()
+        .filter(|p| sees_all || member_of.contains(&p.id))
         .map(|p| ProjectView {
-            member: member_ids.contains(&p.id),
-            public_id: p.public_id,
-            name: p.name,
+            member: member_of.contains(&p.id),
+            public_id: p.public_id.clone(),
+            name: p.name.clone(),
         })
         .collect();
     let page = DashboardPage {

@@ -10,7 +10,10 @@ use serde::Serialize;
 
 use crate::auth::session::{self, Method};
 use crate::db;
-use crate::sso::{Context, Failure, Refusal, provision};
+use crate::db::DbError;
+use crate::sso::provision::{self, CachedDirectory, LoadingDirectory};
+use crate::sso::rules::{self, Verified};
+use crate::sso::{Context, Failure, Reason, Refusal};
 use crate::startup::AppState;
 use crate::views::{SsoErrorPage, format_time_seconds, render_with_status};
 
@@ -75,24 +78,37 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
     };
     let ip = req.peer_addr().map(|a| a.ip().to_string());
     let now = db::now();
-    let token = params.token;
-    let pool = state.pool.clone();
-    let outcome = db::run(&pool, move |conn| {
-        let ctx = Context {
-            now,
-            base_url: &state.base_url,
-        };
-        Ok(provision::sign_in(
-            conn,
-            token.as_deref(),
-            &ctx,
-            ip.as_deref(),
-        ))
-    })
-    .await;
+    let outcome = match verify(&state, params.token, now).await {
+        Ok(verified) => {
+            let ip = ip.clone();
+            state
+                .writer
+                .submit(
+                    move |conn| provision::admit_and_apply(conn, &verified, now, ip.as_deref()),
+                    provision::after_sign_in,
+                )
+                .await
+                .map_err(Failure::Store)
+                .and_then(|admitted| admitted.map_err(Failure::Refused))
+        }
+        Err(Failure::Refused(refusal)) => {
+            // Checks 1–9 refused it: only the audit event is written.
+            if let Some(event) = provision::refusal_event(&refusal, now, ip.as_deref()) {
+                let recorded = state
+                    .writer
+                    .submit(move |conn| event.insert(conn), |_, _| {})
+                    .await;
+                if let Err(e) = recorded {
+                    log::warn!("could not record an SSO event: {e}");
+                }
+            }
+            Err(Failure::Refused(refusal))
+        }
+        Err(store) => Err(store),
+    };
 
     let response = match outcome {
-        Ok(Ok(signed_in)) => match session::begin(session, &signed_in.user, Method::Sso, now) {
+        Ok(signed_in) => match session::begin(session, &signed_in.user, Method::Sso, now) {
             Ok(()) => HttpResponse::SeeOther()
                 .insert_header((
                     header::LOCATION,
@@ -101,16 +117,47 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
                 .finish(),
             Err(e) => actix_web::ResponseError::error_response(&e),
         },
-        Ok(Err(Failure::Refused(refusal))) => {
+        Err(Failure::Refused(refusal)) => {
             session::end(session);
             refused(req, &refusal, now)
         }
-        Ok(Err(Failure::Store(e))) | Err(e) => {
+        Err(Failure::Store(e)) => {
             session::end(session);
             actix_web::ResponseError::error_response(&crate::error::AppError::Db(e))
         }
     };
     with_sso_headers(response)
+}
+
+/// Checks 1–9: from the cache on this worker when it holds the company, else
+/// from the database on the blocking pool. A signature that matches none of
+/// the cached secrets is tried again against the database's: the company
+/// may have a new secret, made by another process.
+async fn verify(
+    state: &web::Data<AppState>,
+    token: Option<String>,
+    now: i64,
+) -> Result<Verified, Failure> {
+    let ctx = Context {
+        now,
+        base_url: &state.base_url,
+    };
+    match rules::verify(token.as_deref(), &ctx, &mut CachedDirectory(&state.cache)) {
+        Err(Failure::Store(DbError::NotCached)) => {}
+        Err(Failure::Refused(r)) if r.reason == Reason::BadSignature => {}
+        fast => return fast,
+    }
+    let state = state.clone();
+    db::run(&state.pool.clone(), move |conn| {
+        let ctx = Context {
+            now,
+            base_url: &state.base_url,
+        };
+        let mut directory = LoadingDirectory::new(&state.cache, conn);
+        Ok(rules::verify(token.as_deref(), &ctx, &mut directory))
+    })
+    .await
+    .unwrap_or_else(|e| Err(Failure::Store(e)))
 }
 
 fn with_sso_headers(mut res: HttpResponse) -> HttpResponse {

@@ -1,18 +1,98 @@
-//! Applying the rules to the database: one sign-in is one read phase
-//! (checks 1–9), then one `BEGIN IMMEDIATE` transaction that re-runs checks
-//! 10–15 under the write lock and writes the user, the membership, the used
-//! `jti`, the last login and the `ok` event together. Two simultaneous first
-//! sign-ins with one email therefore serialise: the second finds the user
-//! the first created. A refusal writes only its audit event.
+//! Applying the rules to the database.
+//!
+//! A sign-in is a read phase (checks 1–9, [`rules::verify`]) answered from
+//! the cache ([`CachedDirectory`]) or, on a miss, from the database
+//! ([`LoadingDirectory`], which fills the cache); then a write phase,
+//! [`admit_and_apply`], run by the writer thread inside a `BEGIN IMMEDIATE`
+//! transaction: it re-reads the secret the signature matched (so a rotation
+//! that committed in the meantime, even from another process, refuses the
+//! token), runs checks 10–15 under the write lock, and writes the user, the
+//! membership, the used `jti`, the last login and the `ok` event together.
+//! Two simultaneous first sign-ins with one email therefore serialise: the
+//! second finds the user the first created. A refusal writes only its
+//! audit event.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel::sqlite::SqliteConnection;
 
-use super::rules::{self, Admission, Context, Directory, Failure, Identity, Ledger, Refusal};
+use super::Reason;
+use super::rules::{
+    self, Admission, Context, Directory, Failure, Identity, Ledger, Refusal, Verified,
+};
+use crate::cache::{Cache, CompanyEntry, Fill};
 use crate::db::DbError;
-use crate::db::models::{Company, NewSsoEvent, NewUser, Project, SsoSecret, UsedToken, User};
+use crate::db::models::{Company, NewSsoEvent, NewUser, Project, Role, SsoSecret, UsedToken, User};
 
+/// Checks 4–6 answered by the cache alone: a miss is [`DbError::NotCached`].
+pub struct CachedDirectory<'a>(pub &'a Cache);
+
+impl Directory for CachedDirectory<'_> {
+    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, DbError> {
+        let entry = self
+            .0
+            .company_by_public_id(public_id)
+            .ok_or(DbError::NotCached)?;
+        Ok(Some((*entry.company).clone()))
+    }
+    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, DbError> {
+        let user = self.0.user(user_id).ok_or(DbError::NotCached)?;
+        let entry = self.0.company(user.company_id).ok_or(DbError::NotCached)?;
+        Ok(Some((*entry.company).clone()))
+    }
+    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, DbError> {
+        let entry = self.0.company(company_id).ok_or(DbError::NotCached)?;
+        Ok(entry
+            .secrets
+            .iter()
+            .filter(|s| s.is_current() || s.expires_at.is_some_and(|t| t > now))
+            .cloned()
+            .collect())
+    }
+}
+
+/// Checks 4–6 answered by the database, filling the cache on the way.
+pub struct LoadingDirectory<'a> {
+    cache: &'a Cache,
+    conn: &'a mut SqliteConnection,
+    generation: u64,
+    company: Option<Company>,
+}
+
+impl<'a> LoadingDirectory<'a> {
+    pub fn new(cache: &'a Cache, conn: &'a mut SqliteConnection) -> Self {
+        LoadingDirectory {
+            generation: cache.generation(),
+            cache,
+            conn,
+            company: None,
+        }
+    }
+}
+
+impl Directory for LoadingDirectory<'_> {
+    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, DbError> {
+        self.company = Company::find_by_public_id(self.conn, public_id)?;
+        Ok(self.company.clone())
+    }
+    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, DbError> {
+        self.company = Company::find_by_user_id(self.conn, user_id)?;
+        Ok(self.company.clone())
+    }
+    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, DbError> {
+        let secrets = SsoSecret::usable(self.conn, company_id, now)?;
+        if let Some(company) = self.company.take().filter(|c| c.id == company_id) {
+            let entry = CompanyEntry {
+                company: company.into(),
+                secrets: secrets.clone(),
+            };
+            self.cache.fill(self.generation, Fill::Company(entry));
+        }
+        Ok(secrets)
+    }
+}
+
+/// The plain database answers checks 4–6 too: for the token checker.
 impl Directory for SqliteConnection {
     fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, DbError> {
         Company::find_by_public_id(self, public_id)
@@ -51,35 +131,69 @@ pub struct SignedIn {
     pub company: Company,
     /// True on the first visit.
     pub created: bool,
+    /// What the cache must forget once this is committed.
+    pub role_changed: bool,
+    pub joined_project: bool,
 }
 
-/// Checks `token` and, when every check passes, signs its user in.
-/// `ip` goes to the audit log.
-pub fn sign_in(
+/// The write phase of a sign-in (checks 10–15 and the writes), for the
+/// writer thread. A refusal is `Ok(Err(_))`: its event is written.
+pub fn admit_and_apply(
     conn: &mut SqliteConnection,
-    token: Option<&str>,
-    ctx: &Context<'_>,
+    verified: &Verified,
+    now: i64,
     ip: Option<&str>,
-) -> Result<SignedIn, Failure> {
-    let outcome = rules::verify(token, ctx, conn).and_then(|verified| {
-        conn.immediate_transaction(|conn| {
-            let admission = rules::admit(&verified, conn)?;
-            apply(conn, &verified, admission, ctx.now, ip)
-        })
-    });
-    if let Err(Failure::Refused(refusal)) = &outcome {
-        record_refusal(conn, refusal, ctx.now, ip);
+) -> Result<Result<SignedIn, Box<Refusal>>, DbError> {
+    let secret = SsoSecret::find_usable(conn, verified.secret_id, now)?;
+    let admitted = match secret {
+        // Rotated or revoked since the read phase: check 6 fails after all.
+        None => Err(Failure::Refused(Box::new(Refusal {
+            reason: Reason::BadSignature,
+            detail: "The secret this token was signed with was just rotated or revoked.".into(),
+            company: Some(verified.company.clone()),
+            subject: verified.subject(),
+            iss: verified.claims.iss.clone(),
+            user_id: None,
+        }))),
+        Some(_) => rules::admit(verified, conn),
+    };
+    match admitted {
+        Ok(admission) => {
+            let signed_in = apply(conn, verified, admission, now, ip)?;
+            if let Some(secret) = secret {
+                secret.touch(conn, now)?;
+            }
+            Ok(Ok(signed_in))
+        }
+        Err(Failure::Refused(refusal)) => {
+            if let Some(event) = refusal_event(&refusal, now, ip) {
+                event.insert(conn)?;
+            }
+            Ok(Err(refusal))
+        }
+        Err(Failure::Store(e)) => Err(e),
     }
-    outcome
+}
+
+/// Cache invalidations after a committed sign-in.
+pub fn after_sign_in(outcome: &Result<SignedIn, Box<Refusal>>, cache: &Cache) {
+    if let Ok(s) = outcome {
+        if s.role_changed {
+            cache.invalidate_user(s.user.id);
+        }
+        if s.joined_project {
+            cache.invalidate_memberships(s.user.id);
+        }
+    }
 }
 
 fn apply(
     conn: &mut SqliteConnection,
-    verified: &rules::Verified,
+    verified: &Verified,
     admission: Admission,
     now: i64,
     ip: Option<&str>,
-) -> Result<SignedIn, Failure> {
+) -> Result<SignedIn, DbError> {
     let company = &verified.company;
     if let Some((jti, expires_at)) = &admission.jti {
         UsedToken::insert(conn, company.id, jti, *expires_at)?;
@@ -94,28 +208,31 @@ fn apply(
     let (mut user, created) = match admission.identity {
         Identity::Existing(user) => (user, false),
         Identity::New { email, name } => {
-            let role = admission.role.unwrap_or(crate::db::models::Role::Customer);
             let new = NewUser {
                 company_id: company.id,
                 email: &email,
                 name: &name,
-                role,
+                role: admission.role.unwrap_or(Role::Customer),
                 password_hash: None,
             };
             (User::create(conn, new, now)?, true)
         }
     };
-    if let (false, Some(role)) = (created, admission.role) {
-        User::set_role(conn, user.id, role)?;
-        user.role = role.as_str().to_owned();
-    }
-    if let Some(project) = &admission.project {
-        Project::add_member(conn, project.id, user.id, now)?;
-    }
+    let role_changed = match (created, admission.role) {
+        (false, Some(role)) => {
+            User::set_role(conn, user.id, role)?;
+            user.role = role.as_str().to_owned();
+            true
+        }
+        _ => false,
+    };
+    let joined_project = match &admission.project {
+        Some(project) => Project::add_member(conn, project.id, user.id, now)?,
+        None => false,
+    };
     User::record_login(conn, user.id, "sso", now)?;
     user.last_login_at = Some(now);
     user.last_login_method = Some("sso".to_owned());
-    SsoSecret::touch(conn, verified.secret_id, now)?;
     NewSsoEvent {
         company_id: company.id,
         created_at: now,
@@ -130,16 +247,15 @@ fn apply(
         user,
         company: company.clone(),
         created,
+        role_changed,
+        joined_project,
     })
 }
 
-/// Records a refusal for its company. A failure to record is logged, not
-/// returned: the person still gets the refusal they are owed.
-fn record_refusal(conn: &mut SqliteConnection, refusal: &Refusal, now: i64, ip: Option<&str>) {
-    let Some(company) = &refusal.company else {
-        return;
-    };
-    let event = NewSsoEvent {
+/// The audit event of a refusal, when its company is known.
+pub fn refusal_event(refusal: &Refusal, now: i64, ip: Option<&str>) -> Option<NewSsoEvent> {
+    let company = refusal.company.as_ref()?;
+    Some(NewSsoEvent {
         company_id: company.id,
         created_at: now,
         outcome: refusal.reason.code().to_owned(),
@@ -147,13 +263,7 @@ fn record_refusal(conn: &mut SqliteConnection, refusal: &Refusal, now: i64, ip: 
         user_id: refusal.user_id,
         ip: ip.map(str::to_owned),
         iss: refusal.iss.clone(),
-    };
-    if let Err(e) = event.insert(conn) {
-        log::warn!(
-            "could not record an SSO event for company {}: {e}",
-            company.id
-        );
-    }
+    })
 }
 
 /// Runs every check on `token` without signing anyone in or writing
@@ -162,7 +272,7 @@ pub fn check_only(
     conn: &mut SqliteConnection,
     token: Option<&str>,
     ctx: &Context<'_>,
-) -> Result<(rules::Verified, Admission), Failure> {
+) -> Result<(Verified, Admission), Failure> {
     let verified = rules::verify(token, ctx, conn)?;
     let admission = rules::admit(&verified, conn)?;
     Ok((verified, admission))

@@ -69,21 +69,30 @@ impl Project {
             .load(conn)?)
     }
 
-    /// Makes the user a member; a second call changes nothing.
+    /// Makes the user a member; a second call changes nothing. True when
+    /// the user was not a member before.
     pub fn add_member(
         conn: &mut SqliteConnection,
         project_id: i64,
         user_id: i64,
         now: i64,
-    ) -> Result<(), DbError> {
-        diesel::insert_or_ignore_into(memberships::table)
+    ) -> Result<bool, DbError> {
+        let inserted = diesel::insert_or_ignore_into(memberships::table)
             .values((
                 memberships::project_id.eq(project_id),
                 memberships::user_id.eq(user_id),
                 memberships::created_at.eq(now),
             ))
             .execute(conn)?;
-        Ok(())
+        Ok(inserted > 0)
+    }
+
+    /// The ids of the projects the user belongs to.
+    pub fn ids_for_member(conn: &mut SqliteConnection, user_id: i64) -> Result<Vec<i64>, DbError> {
+        Ok(memberships::table
+            .filter(memberships::user_id.eq(user_id))
+            .select(memberships::project_id)
+            .load(conn)?)
     }
 
     pub fn rename(

@@ -117,8 +117,26 @@ impl SsoSecret {
         .execute(conn)?)
     }
 
-    pub fn touch(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<(), DbError> {
-        diesel::update(sso_secrets::table.find(id))
+    /// The secret with this id, if it may still sign tokens now.
+    pub fn find_usable(
+        conn: &mut SqliteConnection,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<SsoSecret>, DbError> {
+        let secret = sso_secrets::table
+            .find(id)
+            .select(SsoSecret::as_select())
+            .first(conn)
+            .optional()?;
+        Ok(secret.filter(|s| s.is_current() || s.expires_at.is_some_and(|t| t > now)))
+    }
+
+    /// Records a use, at most once a minute: the page shows minutes.
+    pub fn touch(&self, conn: &mut SqliteConnection, now: i64) -> Result<(), DbError> {
+        if self.last_used_at.is_some_and(|t| now - t < 60) {
+            return Ok(());
+        }
+        diesel::update(sso_secrets::table.find(self.id))
             .set(sso_secrets::last_used_at.eq(now))
             .execute(conn)?;
         Ok(())

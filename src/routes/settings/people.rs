@@ -135,6 +135,9 @@ async fn change(
         })
     })
     .await?;
+    // Role, disabled flag and session epoch are what the per-request session
+    // check reads from the cache: forget the user now that it is committed.
+    state.cache.invalidate_user(user_id);
     match outcome {
         Some(Change::Done(text)) => Ok(done(admin, PAGE, "ok", text)),
         Some(Change::Refused(text)) => Ok(done(admin, PAGE, "error", text)),

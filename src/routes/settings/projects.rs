@@ -123,12 +123,15 @@ pub async fn create_post(
     })
     .await
     {
-        Ok(p) => Ok(done(
-            &admin,
-            PAGE,
-            "ok",
-            format!("Project “{}” created. Its ID is {}.", p.name, p.public_id),
-        )),
+        Ok(p) => {
+            state.cache.invalidate_projects(company_id);
+            Ok(done(
+                &admin,
+                PAGE,
+                "ok",
+                format!("Project “{}” created. Its ID is {}.", p.name, p.public_id),
+            ))
+        }
         Err(e) if is_unique_violation(&e) => {
             refuse(
                 &state,
@@ -178,12 +181,15 @@ pub async fn rename_post(
     .await
     {
         Ok(0) => Err(AppError::NotFound),
-        Ok(_) => Ok(done(
-            &admin,
-            PAGE,
-            "ok",
-            format!("Project renamed to “{name}”."),
-        )),
+        Ok(_) => {
+            state.cache.invalidate_projects(company_id);
+            Ok(done(
+                &admin,
+                PAGE,
+                "ok",
+                format!("Project renamed to “{name}”."),
+            ))
+        }
         Err(e) if is_unique_violation(&e) => {
             refuse(
                 &state,
@@ -218,6 +224,8 @@ pub async fn delete_post(
         Ok::<_, DbError>(project)
     })
     .await?;
+    state.cache.invalidate_projects(company_id);
+    state.cache.invalidate_all_memberships();
     match deleted {
         Some(p) => Ok(done(
             &admin,

@@ -243,6 +243,7 @@ pub async fn rotate_post(
         Ok::<_, DbError>((had, SsoSecret::rotate(conn, company_id, grace, now)?))
     })
     .await?;
+    state.cache.invalidate_company(company_id);
     let session = &admin.0.session;
     session
         .insert(REVEAL_KEY, &secret.secret)
@@ -357,6 +358,7 @@ pub async fn options_post(
         Company::update_options(conn, company_id, lifetime, url.as_deref())
     })
     .await?;
+    state.cache.invalidate_company(company_id);
     Ok(done(&admin, "/settings/sso", "ok", "Token rules saved."))
 }
 

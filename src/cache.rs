@@ -1,0 +1,195 @@
+//! What a request needs to read most, kept in memory: companies with their
+//! usable secrets, users (for the per-request session check), each
+//! company's projects and each user's memberships.
+//!
+//! Freshness rules (see docs/PERFORMANCE.md):
+//! - every change this process makes invalidates the entries it touches
+//!   right after its transaction commits, so a rotation, a disabled user or
+//!   a bumped session epoch is seen by the very next request;
+//! - an entry filled from a read that raced such a change is dropped (the
+//!   generation check in [`Cache::fill`]), so an invalidation is never undone;
+//! - entries live at most [`TTL`], so changes made by another process (the
+//!   CLI) show within that time — and what must never be stale does not
+//!   depend on the cache: a sign-in re-reads its secret and its user inside
+//!   its write transaction.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::db::models::{Company, Project, SsoSecret, User};
+
+/// The longest an entry is trusted without a reload.
+pub const TTL: Duration = Duration::from_secs(2);
+/// A map is emptied when it grows past this many entries.
+const MAX_ENTRIES: usize = 200_000;
+
+/// A company and the secrets a token may be signed with.
+pub struct CompanyEntry {
+    pub company: Arc<Company>,
+    /// Current first, then a previous one; each with its grace end, if any.
+    pub secrets: Vec<SsoSecret>,
+}
+
+struct TtlMap<K, V> {
+    map: RwLock<HashMap<K, (Instant, V)>>,
+}
+
+impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
+    fn new() -> Self {
+        TtlMap {
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn insert(&self, key: K, value: V) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (Instant::now(), value));
+    }
+
+    fn remove(&self, key: &K) {
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+
+    fn clear(&self) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+pub struct Cache {
+    generation: AtomicU64,
+    companies: TtlMap<i64, Arc<CompanyEntry>>,
+    company_ids: TtlMap<String, i64>,
+    users: TtlMap<i64, Arc<User>>,
+    projects: TtlMap<i64, Arc<Vec<Project>>>,
+    memberships: TtlMap<i64, Arc<Vec<i64>>>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            generation: AtomicU64::new(0),
+            companies: TtlMap::new(),
+            company_ids: TtlMap::new(),
+            users: TtlMap::new(),
+            projects: TtlMap::new(),
+            memberships: TtlMap::new(),
+        }
+    }
+}
+
+/// A value read from the database, to put in the cache.
+pub enum Fill {
+    Company(CompanyEntry),
+    User(User),
+    Projects(i64, Vec<Project>),
+    Memberships(i64, Vec<i64>),
+}
+
+impl Cache {
+    /// Read before loading from the database; pass to [`Cache::fill`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Caches what was loaded, unless an invalidation happened since
+    /// `generation` was read (the load may predate the change).
+    pub fn fill(&self, generation: u64, fill: Fill) {
+        let undo: Box<dyn Fn(&Cache)> = match fill {
+            Fill::Company(entry) => {
+                let (id, public_id) = (entry.company.id, entry.company.public_id.clone());
+                self.companies.insert(id, Arc::new(entry));
+                self.company_ids.insert(public_id, id);
+                Box::new(move |c| c.companies.remove(&id))
+            }
+            Fill::User(user) => {
+                let id = user.id;
+                self.users.insert(id, Arc::new(user));
+                Box::new(move |c| c.users.remove(&id))
+            }
+            Fill::Projects(company_id, projects) => {
+                self.projects.insert(company_id, Arc::new(projects));
+                Box::new(move |c| c.projects.remove(&company_id))
+            }
+            Fill::Memberships(user_id, ids) => {
+                self.memberships.insert(user_id, Arc::new(ids));
+                Box::new(move |c| c.memberships.remove(&user_id))
+            }
+        };
+        // An invalidation that ran between the load and the insert is
+        // honoured here; one that runs after the insert removes it itself.
+        if self.generation() != generation {
+            undo(self);
+        }
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn company(&self, id: i64) -> Option<Arc<CompanyEntry>> {
+        self.companies.get(&id)
+    }
+
+    pub fn company_by_public_id(&self, public_id: &str) -> Option<Arc<CompanyEntry>> {
+        let id = self.company_ids.get(&public_id.to_owned())?;
+        self.companies.get(&id)
+    }
+
+    pub fn user(&self, id: i64) -> Option<Arc<User>> {
+        self.users.get(&id)
+    }
+
+    pub fn projects(&self, company_id: i64) -> Option<Arc<Vec<Project>>> {
+        self.projects.get(&company_id)
+    }
+
+    pub fn memberships(&self, user_id: i64) -> Option<Arc<Vec<i64>>> {
+        self.memberships.get(&user_id)
+    }
+
+    /// After a rotation, a revocation or a change of the token rules.
+    pub fn invalidate_company(&self, id: i64) {
+        self.bump();
+        self.companies.remove(&id);
+    }
+
+    /// After a change of role, disabled flag or session epoch.
+    pub fn invalidate_user(&self, id: i64) {
+        self.bump();
+        self.users.remove(&id);
+    }
+
+    /// After a project is created, renamed or deleted.
+    pub fn invalidate_projects(&self, company_id: i64) {
+        self.bump();
+        self.projects.remove(&company_id);
+    }
+
+    /// After the user joined a project.
+    pub fn invalidate_memberships(&self, user_id: i64) {
+        self.bump();
+        self.memberships.remove(&user_id);
+    }
+
+    /// After a project is deleted: its members' lists all change.
+    pub fn invalidate_all_memberships(&self) {
+        self.bump();
+        self.memberships.clear();
+    }
+}
