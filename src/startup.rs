@@ -30,6 +30,8 @@ pub struct AppState {
     pub allow_signup: bool,
     pub throttle: crate::auth::throttle::Throttle,
     pub cache: Arc<Cache>,
+    /// argon2, bounded to one computation per core.
+    pub hasher: crate::auth::password::Hasher,
     /// The one thread that writes sign-ins, in batches.
     pub writer: Writer,
 }
@@ -58,6 +60,7 @@ impl Application {
         let state = web::Data::new(AppState {
             cache,
             writer,
+            hasher: Default::default(),
             pool,
             base_url: settings.base_url_for(port),
             allow_signup: settings.allow_signup,

@@ -57,3 +57,43 @@ fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash("portico-dummy-password").unwrap_or_default())
 }
+
+/// Runs argon2 on the blocking pool, at most one computation per core at a
+/// time: each takes 19 MiB and ~20 ms of a core, so a flood of sign-ins
+/// queues here instead of starving every other request of CPU and memory.
+pub struct Hasher {
+    permits: tokio::sync::Semaphore,
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Hasher {
+            permits: tokio::sync::Semaphore::new(cores),
+        }
+    }
+}
+
+impl Hasher {
+    /// [`verify`], bounded. A closed pool counts as a failed check.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> bool {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
+        actix_web::web::block(move || verify(&password, stored.as_deref()))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// [`hash`], bounded.
+    pub async fn hash(&self, password: String) -> Result<String, String> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| "the hasher is closed".to_owned())?;
+        actix_web::web::block(move || hash(&password))
+            .await
+            .map_err(|_| "the blocking pool is gone".to_owned())?
+    }
+}

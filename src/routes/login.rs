@@ -14,8 +14,8 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::password;
 use crate::auth::session::{self, Method};
 use crate::cli::clean_name;
+use crate::db;
 use crate::db::models::{Company, NewUser, Role, User};
-use crate::db::{self, DbError};
 use crate::error::AppError;
 use crate::sso::rules::{display_name, normalize_email};
 use crate::startup::AppState;
@@ -114,28 +114,28 @@ pub async fn login_post(
     throttle(&state, &req, Some(&email))?;
     let password = form.password;
     let lookup = email.clone();
-    let outcome = db::run(&state.pool, move |conn| {
-        let user = User::find_by_email(conn, &lookup)?;
-        // Over-long input is refused after the same work as a wrong password.
-        let candidate = if password.chars().count() > password::MAX_LEN {
-            ""
-        } else {
-            &password
-        };
-        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
-        if !password::verify(candidate, stored) {
-            return Ok::<_, DbError>(Outcome::Refused);
+    let user = db::run(&state.pool, move |conn| User::find_by_email(conn, &lookup)).await?;
+    // Over-long input is refused after the same work as a wrong password;
+    // an unknown email is checked against a dummy hash, for the same time.
+    let candidate = if password.chars().count() > password::MAX_LEN {
+        String::new()
+    } else {
+        password
+    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let matches = state.hasher.verify(candidate, stored).await;
+    let outcome = match user {
+        Some(user) if matches && user.disabled => Outcome::Disabled,
+        Some(user) if matches => {
+            let id = user.id;
+            db::run(&state.pool, move |conn| {
+                User::record_login(conn, id, Method::Password.as_str(), db::now())
+            })
+            .await?;
+            Outcome::SignedIn(user)
         }
-        let Some(user) = user else {
-            return Ok(Outcome::Refused);
-        };
-        if user.disabled {
-            return Ok(Outcome::Disabled);
-        }
-        User::record_login(conn, user.id, Method::Password.as_str(), db::now())?;
-        Ok(Outcome::SignedIn(user))
-    })
-    .await?;
+        _ => Outcome::Refused,
+    };
     let error = match outcome {
         Outcome::SignedIn(user) => {
             session::begin(&session, &user, Method::Password, db::now())?;
@@ -240,9 +240,12 @@ pub async fn signup_post(
         return retry(errors, StatusCode::BAD_REQUEST);
     };
     let admin_name = display_name(Some(name), &email);
-    let password = form.password.clone();
+    let hash = state
+        .hasher
+        .hash(form.password.clone())
+        .await
+        .map_err(AppError::Internal)?;
     let created = db::run(&state.pool, move |conn| {
-        let hash = password::hash(&password).map_err(|_| DbError::Canceled)?;
         let now = db::now();
         db::immediate(conn, |conn| {
             if User::find_by_email(conn, &email)?.is_some() {
