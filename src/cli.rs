@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::auth::password;
 use crate::config::Settings;
-use crate::db::models::{Company, NewUser, Project, Role, SsoSecret, User};
+use crate::db::models::{Company, NewAdmin, Project, SsoSecret};
 use crate::db::{self, DbError, DbPool};
 use crate::sso::mint::{self, LinkClaims};
 use crate::sso::rules::normalize_email;
@@ -165,26 +165,14 @@ fn company_create(
         }
     };
     let mut conn = conn(pool)?;
-    let now = db::now();
-    let (company, admin) = db::immediate(&mut conn, |conn| {
-        if User::find_by_email(conn, &email)?.is_some() {
-            return Ok(Err(format!("the email {email} is already registered")));
-        }
-        let company = Company::create(conn, &name, now)?;
-        let admin = User::create(
-            conn,
-            NewUser {
-                company_id: company.id,
-                email: &email,
-                name: &admin_name,
-                role: Role::Admin,
-                password_hash: password_hash.as_deref(),
-            },
-            now,
-        )?;
-        Ok::<_, DbError>(Ok((company, admin)))
-    })
-    .map_err(|e| e.to_string())??;
+    let admin = NewAdmin {
+        email: &email,
+        name: &admin_name,
+        password_hash: password_hash.as_deref(),
+    };
+    let (company, admin) = Company::create_with_admin(&mut conn, &name, admin, db::now())
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("the email {email} is already registered"))?;
     Ok(json!({"companyId": company.public_id, "adminUserId": admin.id}))
 }
 

@@ -53,20 +53,24 @@ pub fn render_with_status(status: StatusCode, page: &impl Template) -> HttpRespo
 
 /// `2026-11-21 14:05 UTC`.
 pub fn format_time(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| unix.to_string())
+    format_unix(
+        unix,
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC"),
+    )
 }
 
 /// `2026-11-21 14:05:09 UTC`, for the server clock shown to developers.
 pub fn format_time_seconds(unix: i64) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    format_unix(
+        unix,
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC"),
+    )
+}
+
+fn format_unix(unix: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&format).ok())
+        .and_then(|t| t.format(format).ok())
         .unwrap_or_else(|| unix.to_string())
 }
 

@@ -60,6 +60,11 @@ pub fn check_token(req: &HttpRequest, sent: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A form that carries nothing but its CSRF token (buttons such as
+/// "Sign out" or "Disable").
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 #[derive(serde::Deserialize)]
 struct CsrfField {
     #[serde(default)]

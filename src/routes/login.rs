@@ -15,7 +15,7 @@ use crate::auth::password;
 use crate::auth::session::{self, Method};
 use crate::cli::clean_name;
 use crate::db;
-use crate::db::models::{Company, NewUser, Role, User};
+use crate::db::models::{Company, NewAdmin, Role, User};
 use crate::error::AppError;
 use crate::sso::rules::{display_name, normalize_email};
 use crate::startup::AppState;
@@ -247,25 +247,16 @@ pub async fn signup_post(
         .map_err(AppError::Internal)?;
     let created = db::run(&state.pool, move |conn| {
         let now = db::now();
-        db::immediate(conn, |conn| {
-            if User::find_by_email(conn, &email)?.is_some() {
-                return Ok(None);
-            }
-            let company = Company::create(conn, &company, now)?;
-            let admin = User::create(
-                conn,
-                NewUser {
-                    company_id: company.id,
-                    email: &email,
-                    name: &admin_name,
-                    role: Role::Admin,
-                    password_hash: Some(&hash),
-                },
-                now,
-            )?;
-            User::record_login(conn, admin.id, Method::Password.as_str(), now)?;
-            Ok(Some(admin))
-        })
+        let admin = NewAdmin {
+            email: &email,
+            name: &admin_name,
+            password_hash: Some(&hash),
+        };
+        let Some((_, admin)) = Company::create_with_admin(conn, &company, admin, now)? else {
+            return Ok(None);
+        };
+        User::record_login(conn, admin.id, Method::Password.as_str(), now)?;
+        Ok::<_, crate::db::DbError>(Some(admin))
     })
     .await?;
     let Some(admin) = created else {

@@ -5,9 +5,8 @@
 use actix_session::Session;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session;
 use crate::db::models::{Company, User};
 use crate::db::{self, DbError};
@@ -15,13 +14,10 @@ use crate::error::AppError;
 use crate::startup::AppState;
 use crate::views::{SignedOutPage, render};
 
-#[derive(Deserialize)]
-pub struct SignOutForm {}
-
 pub async fn logout_post(
     session: Session,
     state: web::Data<AppState>,
-    _form: CsrfForm<SignOutForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     // Where to go is the company's choice; a stale session just goes home.
     let signout_url = match session::auth(&session, db::now()) {

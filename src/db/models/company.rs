@@ -1,7 +1,15 @@
 use diesel::prelude::*;
 
+use super::{NewUser, Role, User};
 use crate::db::DbError;
 use crate::db::schema::companies;
+
+/// The first admin of a new company.
+pub struct NewAdmin<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: Option<&'a str>,
+}
 
 /// A customer of the portal: the owner of an SSO secret, users and projects.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
@@ -33,6 +41,34 @@ impl Company {
             ))
             .returning(Company::as_returning())
             .get_result(conn)?)
+    }
+
+    /// A company and its first admin, in one transaction; `None` when the
+    /// email already belongs to someone (emails are unique portal-wide).
+    pub fn create_with_admin(
+        conn: &mut SqliteConnection,
+        name: &str,
+        admin: NewAdmin<'_>,
+        now: i64,
+    ) -> Result<Option<(Company, User)>, DbError> {
+        crate::db::immediate(conn, |conn| {
+            if User::find_by_email(conn, admin.email)?.is_some() {
+                return Ok(None);
+            }
+            let company = Company::create(conn, name, now)?;
+            let user = User::create(
+                conn,
+                NewUser {
+                    company_id: company.id,
+                    email: admin.email,
+                    name: admin.name,
+                    role: Role::Admin,
+                    password_hash: admin.password_hash,
+                },
+                now,
+            )?;
+            Ok(Some((company, user)))
+        })
     }
 
     pub fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<Company>, DbError> {

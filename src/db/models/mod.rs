@@ -7,7 +7,7 @@ mod sso_event;
 mod sso_secret;
 mod user;
 
-pub use company::Company;
+pub use company::{Company, NewAdmin};
 pub use project::Project;
 pub use sso_event::{NewSsoEvent, SsoEvent};
 pub use sso_secret::{SsoSecret, UsedToken};

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::done;
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::extract::AdminUser;
 use crate::db::models::{Role, User};
 use crate::db::{self, DbError};
@@ -178,15 +178,12 @@ pub async fn role_post(
     .await
 }
 
-#[derive(Deserialize)]
-pub struct EmptyForm {}
-
 /// `POST /settings/people/{id}/disable`.
 pub async fn disable_post(
     admin: AdminUser,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let me = admin.0.user.id;
     change(&state, &admin, path.into_inner(), move |conn, user| {
@@ -217,7 +214,7 @@ pub async fn enable_post(
     admin: AdminUser,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     change(&state, &admin, path.into_inner(), |conn, user| {
         User::set_disabled(conn, user.id, false)?;
@@ -232,7 +229,7 @@ pub async fn sign_out_post(
     admin: AdminUser,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     change(&state, &admin, path.into_inner(), |conn, user| {
         User::bump_session_epoch(conn, user.id)?;

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::done;
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::extract::AdminUser;
 use crate::cli::clean_name;
 use crate::db::models::Project;
@@ -204,15 +204,12 @@ pub async fn rename_post(
     }
 }
 
-#[derive(Deserialize)]
-pub struct DeleteForm {}
-
 /// `POST /settings/projects/{id}/delete`: the project and its memberships.
 pub async fn delete_post(
     admin: AdminUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    _form: CsrfForm<DeleteForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
     let company_id = admin.0.company.id;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::done;
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::extract::AdminUser;
 use crate::db::models::{Company, Project, SsoEvent, SsoSecret, random_alphanumeric};
 use crate::db::{self, DbError};
@@ -261,14 +261,11 @@ pub async fn rotate_post(
     Ok(done(&admin, "/settings/sso", "ok", text))
 }
 
-#[derive(Deserialize)]
-pub struct EmptyForm {}
-
 /// `POST /settings/sso/revoke-previous`: ends the grace period now.
 pub async fn revoke_previous_post(
     admin: AdminUser,
     state: web::Data<AppState>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let company_id = admin.0.company.id;
     let revoked = db::run(&state.pool, move |conn| {
