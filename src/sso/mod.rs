@@ -14,3 +14,6 @@ pub mod token;
 
 pub use reason::Reason;
 pub use rules::{Context, Failure, Refusal};
+
+#[cfg(test)]
+mod tests;

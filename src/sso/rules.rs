@@ -274,10 +274,9 @@ pub fn verify(
     }
 
     // 8a. aud, when present, is this portal's base URL or the company's ID.
-    if !claims.aud.is_empty() {
+    if let Some(aud) = &claims.aud {
         let base = ctx.base_url.trim_end_matches('/');
-        let accepted = claims
-            .aud
+        let accepted = aud
             .iter()
             .any(|a| a.trim_end_matches('/') == base || *a == company.public_id);
         if !accepted {
@@ -285,7 +284,7 @@ pub fn verify(
                 Reason::InvalidAudience,
                 format!(
                     "aud is {}; accepted: \"{base}\" or \"{}\".",
-                    shown(&claims.aud.join(", ")),
+                    shown(&aud.join(", ")),
                     company.public_id
                 ),
             ));
@@ -499,13 +498,21 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
     Ok(email)
 }
 
+/// Control characters, and the invisible ones that can disguise a name:
+/// zero-width spaces and joiners, bidirectional overrides, the BOM.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// The name a new user gets: `name` when it has text, else the email's
 /// local part.
 pub fn display_name(name: Option<&str>, email: &str) -> String {
-    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    let printable: Option<String> = name.map(|n| n.chars().filter(|c| !hidden(*c)).collect());
+    let name = printable
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
     let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(email));
-    name.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
-        .collect()
+    name.chars().take(MAX_NAME_CHARS).collect()
 }

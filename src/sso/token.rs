@@ -36,7 +36,8 @@ pub struct Claims {
     pub sub_id: Option<i64>,
     pub iss: Option<String>,
     pub jti: Option<String>,
-    pub aud: Vec<String>,
+    /// `aud` when present: a string becomes a list of one.
+    pub aud: Option<Vec<String>>,
     pub iat: Option<i64>,
     pub nbf: Option<i64>,
     pub exp: Option<i64>,
@@ -106,15 +107,17 @@ impl Claims {
             Some(_) => return Err(malformed("The claim `sub` must be a number or a string.")),
         };
         let aud = match present(payload, "aud") {
-            None => Vec::new(),
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| {
-                    malformed("The claim `aud` must be a string or an array of strings.")
-                })?,
+            None => None,
+            Some(Value::String(s)) => Some(vec![s.clone()]),
+            Some(Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        malformed("The claim `aud` must be a string or an array of strings.")
+                    })?,
+            ),
             Some(_) => {
                 return Err(malformed(
                     "The claim `aud` must be a string or an array of strings.",
