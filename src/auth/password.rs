@@ -58,42 +58,79 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("portico-dummy-password").unwrap_or_default())
 }
 
-/// Runs argon2 on the blocking pool, at most one computation per core at a
-/// time: each takes 19 MiB and ~20 ms of a core, so a flood of sign-ins
-/// queues here instead of starving every other request of CPU and memory.
+/// Runs argon2 on its own threads: half the cores (at least one), so a
+/// flood of sign-ins queues here and leaves the other cores to every other
+/// request. Long-lived threads also keep memory flat: each reuses the 19 MiB
+/// its allocator handed it for the previous hash, where the blocking pool's
+/// many threads would each keep a block of their own.
 pub struct Hasher {
-    permits: tokio::sync::Semaphore,
+    jobs: std::sync::mpsc::SyncSender<HashJob>,
 }
+
+enum HashJob {
+    Verify(String, Option<String>, tokio::sync::oneshot::Sender<bool>),
+    Hash(String, tokio::sync::oneshot::Sender<Result<String, String>>),
+}
+
+/// Sign-ins waiting for a hashing thread at most; more are refused.
+const HASH_QUEUE: usize = 1024;
 
 impl Default for Hasher {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Hasher {
-            permits: tokio::sync::Semaphore::new(cores),
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(HASH_QUEUE);
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..(cores / 2).max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("portico-argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(HashJob::Verify(pw, stored, reply)) => {
+                                let _ = reply.send(verify(&pw, stored.as_deref()));
+                            }
+                            Ok(HashJob::Hash(pw, reply)) => {
+                                let _ = reply.send(hash(&pw));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                log::error!("cannot start a hashing thread: {e}");
+            }
         }
+        Hasher { jobs }
     }
 }
 
 impl Hasher {
-    /// [`verify`], bounded. A closed pool counts as a failed check.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return false;
-        };
-        actix_web::web::block(move || verify(&password, stored.as_deref()))
-            .await
-            .unwrap_or(false)
+    /// [`verify`] on a hashing thread; `Err` when too many are waiting.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, &'static str> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .try_send(HashJob::Verify(password, stored, reply))
+            .map_err(|_| "too many sign-ins are waiting")?;
+        answer.await.map_err(|_| "the hashing thread is gone")
     }
 
-    /// [`hash`], bounded.
+    /// [`hash`] on a hashing thread.
     pub async fn hash(&self, password: String) -> Result<String, String> {
-        let _permit = self
-            .permits
-            .acquire()
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .try_send(HashJob::Hash(password, reply))
+            .map_err(|_| "too many passwords are being hashed; try again".to_owned())?;
+        answer
             .await
-            .map_err(|_| "the hasher is closed".to_owned())?;
-        actix_web::web::block(move || hash(&password))
-            .await
-            .map_err(|_| "the blocking pool is gone".to_owned())?
+            .map_err(|_| "the hashing thread is gone".to_owned())?
     }
 }

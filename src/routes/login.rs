@@ -123,7 +123,11 @@ pub async fn login_post(
         password
     };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = state.hasher.verify(candidate, stored).await;
+    let matches = state
+        .hasher
+        .verify(candidate, stored)
+        .await
+        .map_err(|why| AppError::Db(db::DbError::Busy(why)))?;
     let outcome = match user {
         Some(user) if matches && user.disabled => Outcome::Disabled,
         Some(user) if matches => {
