@@ -8,7 +8,14 @@ use portico::startup::Application;
 #[actix_web::main]
 async fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    // actix-http logs every unparsable request at ERROR: a client could fill
+    // the disk with them. Silenced unless RUST_LOG names actix_http itself.
+    if !std::env::var("RUST_LOG").is_ok_and(|v| v.contains("actix_http")) {
+        logger.filter_module("actix_http::h1::dispatcher", log::LevelFilter::Off);
+    }
+    logger.init();
     let cli = Cli::parse();
     let mut settings = match Settings::from_env() {
         Ok(s) => s,

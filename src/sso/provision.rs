@@ -144,7 +144,8 @@ pub fn admit_and_apply(
     now: i64,
     ip: Option<&str>,
 ) -> Result<Result<SignedIn, Box<Refusal>>, DbError> {
-    let secret = SsoSecret::find_usable(conn, verified.secret_id, now)?;
+    let secret = SsoSecret::find_usable(conn, verified.secret_id, now)?
+        .filter(|s| s.created_at == verified.secret_created_at);
     let admitted = match secret {
         // Rotated or revoked since the read phase: check 6 fails after all.
         None => Err(Failure::Refused(Box::new(Refusal {

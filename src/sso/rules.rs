@@ -84,8 +84,10 @@ pub struct Verified {
     pub company: Company,
     pub header: Map<String, Value>,
     pub claims: Claims,
-    /// The secret whose signature matched.
+    /// The secret whose signature matched, and when it was made: the write
+    /// phase checks that this very secret is still usable.
     pub secret_id: i64,
+    pub secret_created_at: i64,
 }
 
 impl Verified {
@@ -226,10 +228,10 @@ pub fn verify(
     }
 
     // 6. The signature verifies under the current secret or a previous one in grace.
-    let secret_id = secrets
+    let (secret_id, secret_created_at) = secrets
         .iter()
         .find(|s| signature_matches(&raw, s))
-        .map(|s| s.id)
+        .map(|s| (s.id, s.created_at))
         .ok_or_else(|| {
             let detail = if secrets.len() > 1 {
                 "The signature matches neither the current secret nor the previous one."
@@ -313,6 +315,7 @@ pub fn verify(
         header: raw.header.clone(),
         claims: raw.claims.clone(),
         secret_id,
+        secret_created_at,
     })
 }
 
