@@ -155,7 +155,7 @@ fn company_create(
     let password_hash = match std::env::var("PORTICO_ADMIN_PASSWORD") {
         Ok(pw) if !pw.is_empty() => {
             password::check_policy(&pw).map_err(|e| format!("PORTICO_ADMIN_PASSWORD: {e}"))?;
-            Some(password::hash(&pw)?)
+            Some(password::hash(&pw, &mut password::Scratch::default())?)
         }
         _ => {
             eprintln!(

@@ -107,6 +107,8 @@ impl Application {
             })
             .listen(listener)
             .map_err(|e| format!("cannot listen: {e}"))?;
+        // Blocking work is database work: no more threads than connections.
+        let server = server.worker_max_blocking_threads(8);
         let server = match settings.workers {
             Some(n) => server.workers(n),
             None => server,

@@ -2,17 +2,12 @@
 //! hashed and verified on the blocking pool, never on an async worker.
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 pub const MIN_LEN: usize = 12;
 /// Long passphrases are welcome and never truncated; this only bounds work.
 pub const MAX_LEN: usize = 1024;
-
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
 
 /// Why a new password is refused, in plain words.
 pub fn check_policy(password: &str) -> Result<(), String> {
@@ -30,32 +25,96 @@ pub fn check_policy(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn hash(password: &str) -> Result<String, String> {
+/// argon2's working memory (19 MiB), allocated by a hashing thread's first
+/// hash and reused by every later one: memory stays flat under any load.
+#[derive(Default)]
+pub struct Scratch(Vec<Block>);
+
+impl Scratch {
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        if self.0.len() < count {
+            // A hash made with more memory than ours: grow once.
+            self.0.resize(count, Block::default());
+        }
+        &mut self.0[..count]
+    }
+}
+
+fn params() -> Params {
+    Params::new(19 * 1024, 2, 1, None).unwrap_or_default()
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `password`.
+pub fn hash(password: &str, scratch: &mut Scratch) -> Result<String, String> {
+    let params = params();
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash the password: {e}"))
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut salt_buf)
+        .map_err(|e| format!("cannot hash the password: {e}"))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_bytes,
+            &mut out,
+            scratch.blocks(params.block_count()),
+        )
+        .map_err(|e| format!("cannot hash the password: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| e.to_string())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Checks `password` against `stored`; with no stored hash it verifies
 /// against a dummy one and fails, so an unknown account costs the same time.
-pub fn verify(password: &str, stored: Option<&str>) -> bool {
-    let dummy = dummy_hash();
-    let hash = stored.unwrap_or(dummy);
-    let Ok(parsed) = PasswordHash::new(hash) else {
-        return false;
-    };
-    let matches = argon2()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+pub fn verify(password: &str, stored: Option<&str>, scratch: &mut Scratch) -> bool {
+    let dummy = dummy_hash(scratch);
+    let phc = stored.unwrap_or(&dummy);
+    let matches = matches_phc(password, phc, scratch).unwrap_or(false);
     matches && stored.is_some()
 }
 
-fn dummy_hash() -> &'static str {
+fn matches_phc(password: &str, phc: &str, scratch: &mut Scratch) -> Option<bool> {
+    let parsed = PasswordHash::new(phc).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .ok()?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt_buf = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params.clone())
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut out,
+            scratch.blocks(params.block_count()),
+        )
+        .ok()?;
+    // `Output`'s equality is constant-time.
+    Some(Output::new(&out).ok()? == expected)
+}
+
+fn dummy_hash(scratch: &mut Scratch) -> String {
     use std::sync::OnceLock;
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash("portico-dummy-password").unwrap_or_default())
+    if let Some(d) = DUMMY.get() {
+        return d.clone();
+    }
+    let made = hash("portico-dummy-password", scratch).unwrap_or_default();
+    DUMMY.get_or_init(|| made).clone()
 }
 
 /// Runs argon2 on its own threads: half the cores (at least one), so a
@@ -85,6 +144,7 @@ impl Default for Hasher {
             let spawned = std::thread::Builder::new()
                 .name(format!("portico-argon2-{n}"))
                 .spawn(move || {
+                    let mut scratch = Scratch::default();
                     loop {
                         let job = match queue.lock() {
                             Ok(q) => q.recv(),
@@ -92,10 +152,10 @@ impl Default for Hasher {
                         };
                         match job {
                             Ok(HashJob::Verify(pw, stored, reply)) => {
-                                let _ = reply.send(verify(&pw, stored.as_deref()));
+                                let _ = reply.send(verify(&pw, stored.as_deref(), &mut scratch));
                             }
                             Ok(HashJob::Hash(pw, reply)) => {
-                                let _ = reply.send(hash(&pw));
+                                let _ = reply.send(hash(&pw, &mut scratch));
                             }
                             Err(_) => return,
                         }
@@ -132,5 +192,53 @@ impl Hasher {
         answer
             .await
             .map_err(|_| "the hashing thread is gone".to_owned())?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    use super::*;
+
+    #[test]
+    fn hashes_are_standard_phc_strings_both_ways() {
+        let mut scratch = Scratch::default();
+        let ours = hash("correct horse battery", &mut scratch).unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        // The argon2 crate's own verifier accepts ours…
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        // …and ours accepts the crate's, even with other parameters.
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(32 * 1024, 3, 1, None).unwrap(),
+        )
+        .hash_password(b"another passphrase", &salt)
+        .unwrap()
+        .to_string();
+        assert!(verify("another passphrase", Some(&theirs), &mut scratch));
+        assert!(!verify("another passphrase!", Some(&theirs), &mut scratch));
+        assert!(verify("correct horse battery", Some(&ours), &mut scratch));
+        assert!(!verify("correct horse batter", Some(&ours), &mut scratch));
+        assert!(
+            !verify("portico-dummy-password", None, &mut scratch),
+            "no hash, no match"
+        );
+        assert!(!verify("x", Some("not a phc string"), &mut scratch));
+    }
+
+    #[test]
+    fn the_policy_counts_characters_and_never_truncates() {
+        assert!(check_policy("short").is_err());
+        assert!(check_policy(&"é".repeat(12)).is_ok());
+        assert!(check_policy(&"p".repeat(MAX_LEN)).is_ok());
+        assert!(check_policy(&"p".repeat(MAX_LEN + 1)).is_err());
     }
 }
