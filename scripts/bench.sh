@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# Portico's benchmark: a release build on a fresh SQLite file, driven by wrk.
+#
+#   scripts/bench.sh            (as root when wrk must be installed)
+#
+# Scenarios, each `wrk -t2 -c64 -d10s --latency`, 3 runs, the median run reported:
+#   1. GET /static/app.css                  the in-process ceiling; the others are divided by it
+#      (and GET /static/favicon.svg, 173 bytes: app.css is 35 KB, more than a page)
+#   2. GET /api/auth/sso?token=… (returning) valid tokens of the 10,000 seeded users
+#   3. GET /api/auth/sso?token=… (first)     every token a new email: one user created each
+#   4. GET /dashboard with a session cookie  8 users' cookies
+#   5. POST /login (argon2id)                50 admins, 8 cookie jars with their CSRF tokens;
+#      at the same time a second wrk (-t1 -c16) on the dashboard, to show that password
+#      sign-in stays bounded and does not starve the rest. (Its wrk alone has a 30 s
+#      timeout: its answers queue for seconds, which the default 2 s would drop.)
+# Then one table (req/s, p50, p99, ratio to 1, socket errors, non-2xx/3xx, status counts),
+# the server's peak RSS, its start-up time (empty and seeded database) and nproc, on the
+# terminal and in docs/PERFORMANCE.md between <!-- bench:begin --> and <!-- bench:end -->.
+#
+# Correctness checks (PASS/FAIL lines; exit 1 on any FAIL): no 5xx in any run; every
+# answer is the scenario's success status; in scenario 3 the users table grew by the
+# number of 303s (plus at most the requests wrk left in flight at its deadline, which the
+# server still completes) and every token was sent once.
+#
+# Knobs (environment): BENCH_RUNS (3), BENCH_DURATION (10s), BENCH_NEW_TOKENS (300000:
+# first-visit tokens per run, enough for 30k/s), BENCH_KEEP=1 keeps the temporary
+# directory (database, server log, wrk outputs), BENCH_NO_DOC=1 leaves docs/ alone.
+# The machine is small and noisy (2 cores shared by wrk and the server): compare the
+# ratios within one run of this script, not absolute figures across days.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HERE=$ROOT/scripts/bench
+DOC=$ROOT/docs/PERFORMANCE.md
+RUNS=${BENCH_RUNS:-3}
+DURATION=${BENCH_DURATION:-10s}
+NEW_TOKENS=${BENCH_NEW_TOKENS:-300000}
+USERS=10000         # seeded customers
+ADMINS=50           # admins in all: the CLI's one + 49 sharing its password hash
+SESSIONS=8          # cookies replayed on /dashboard
+JARS=8              # anonymous sessions (cookie + CSRF token) used for POST /login
+PASSWORD='bench: correct horse battery staple'
+WRK=(wrk -t2 -c64 -d"$DURATION" --latency -s "$HERE/replay.lua")
+# Password sign-in queues 64 connections behind argon2 (one computation per core):
+# answers take seconds, and wrk's default 2 s timeout would count them as errors
+# and drop their latencies. It gets a longer timeout, so that its p50/p99 are real.
+PASSWORD_TIMEOUT=(--timeout=30s)
+WRK_SIDE=(wrk -t1 -c16 -d"$DURATION" --latency -s "$HERE/replay.lua")
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/portico-bench.XXXXXX")
+RESULTS=$WORK/results.jsonl
+SERVER_PID=
+SIDE_PID=
+
+say() { printf '%s\n' "$*" >&2; }
+step() { printf '\n== %s\n' "$*" >&2; }
+die() {
+    printf 'bench.sh: %s\n' "$*" >&2
+    exit 1
+}
+bench_py() { python3 "$HERE/bench.py" "$@"; }
+json_get() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+cleanup() {
+    local rc=$?
+    if [ -n "$SIDE_PID" ]; then kill "$SIDE_PID" 2>/dev/null || true; wait "$SIDE_PID" 2>/dev/null || true; fi
+    stop_server
+    if [ -n "${BENCH_KEEP:-}" ]; then
+        say "kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------------ tools
+
+command -v python3 >/dev/null || die "python3 is needed (standard library only)"
+command -v curl >/dev/null || die "curl is needed"
+if ! command -v wrk >/dev/null; then
+    step "installing wrk"
+    [ "$(id -u)" -eq 0 ] || die "wrk is missing; run as root to install it (apt-get install wrk)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+# ------------------------------------------------------------------ build
+
+step "cargo build --release"
+cd "$ROOT"
+# cargo waits by itself for the lock of a build another engineer runs in target/.
+cargo build --release
+# Run a copy: a rebuild in the shared target/ during the runs must not swap the
+# binary between the CLI seeding and the server.
+cp target/release/portico "$WORK/portico"
+BIN=$WORK/portico
+COMMIT=$(git rev-parse --short HEAD)
+# --no-optional-locks: read-only, even of the index's stat cache.
+if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=normal -- \
+    src Cargo.toml Cargo.lock .cargo migrations templates static 2>/dev/null)" ]; then
+    COMMIT="$COMMIT + uncommitted changes"
+fi
+START=$(date +%s)
+
+# ------------------------------------------------------------------ server
+
+PORT=
+BASE=
+# Starts the binary on database $1 and a free port; sets SERVER_PID and STARTUP_MS
+# (spawn to the first 200 of GET /healthz). It runs in $WORK so that a developer's
+# .env in the repository cannot change what is measured.
+start_server() {
+    local db=$1 t0 t1
+    PORT=$(bench_py port)
+    BASE=http://127.0.0.1:$PORT
+    t0=$(date +%s%N)
+    (
+        cd "$WORK"
+        exec env PORTICO_BIND="127.0.0.1:$PORT" PORTICO_BASE_URL="$BASE" \
+            PORTICO_LOGIN_THROTTLE=false RUST_LOG=warn "$BIN" --database "$db"
+    ) >>"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    until curl -fsS -o /dev/null --max-time 1 "$BASE/healthz" 2>/dev/null; do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            tail -20 "$WORK/server.log" >&2
+            die "the server exited during start-up (log above)"
+        fi
+        [ $(($(date +%s%N) - t0)) -lt 30000000000 ] || die "no 200 from $BASE/healthz within 30 s"
+        sleep 0.005
+    done
+    t1=$(date +%s%N)
+    STARTUP_MS=$(((t1 - t0) / 1000000))
+}
+
+# The server's peak resident memory so far.
+hwm() { awk '/^VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+
+step "start-up on an empty database"
+start_server "$WORK/empty.db"
+STARTUP_EMPTY_MS=$STARTUP_MS
+say "   first 200 of /healthz after $STARTUP_EMPTY_MS ms (migrations included)"
+stop_server
+
+# ------------------------------------------------------------------ seed
+
+step "seeding: 1 company, secret, project, $USERS customers, $ADMINS admins"
+DB=$WORK/bench.db
+cli() { (cd "$WORK" && "$BIN" --database "$DB" "$@"); }
+out=$(cd "$WORK" && PORTICO_ADMIN_PASSWORD=$PASSWORD "$BIN" --database "$DB" \
+    company create --name "Bench Co" --admin-email "admin@bench.test" --admin-name "Bench Admin")
+COMPANY=$(json_get companyId <<<"$out")
+ADMIN_ID=$(json_get adminUserId <<<"$out")
+SECRET=$(cli sso rotate --company "$COMPANY" | json_get secret)
+PROJECT=$(cli project create --company "$COMPANY" --name "Bench project" | json_get projectId)
+USERS_TOTAL=$(bench_py seed --db "$DB" --company "$COMPANY" --admin-id "$ADMIN_ID" \
+    --users "$USERS" --admins "$ADMINS")
+say "   company $COMPANY, project $PROJECT, $USERS_TOTAL users"
+
+step "start-up on the seeded database"
+start_server "$DB"
+STARTUP_SEEDED_MS=$STARTUP_MS
+say "   first 200 of /healthz after $STARTUP_SEEDED_MS ms; server pid $SERVER_PID on $BASE"
+HWM_STEPS=("at start: $(hwm)")
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+say "   load average now: $LOADAVG (on $(nproc) cores; anything near 1 or more means the figures will be noisy)"
+
+# ------------------------------------------------------------------ scenarios
+
+# wrk_to OUT [--WRK-OPTION=VALUE...] PATH [FILE [once]]: one run of the main wrk (2 threads)
+# into OUT.
+wrk_to() {
+    local out=$1 opts=()
+    shift
+    while [ "${1:0:1}" = "-" ]; do opts+=("$1"); shift; done
+    local path=$1
+    shift
+    "${WRK[@]}" "${opts[@]}" "$BASE$path" -- 2 "$@" >"$out" 2>&1 ||
+        { cat "$out" >&2; die "wrk failed: $out"; }
+}
+
+# run_wrk SCENARIO RUN [--WRK-OPTION=VALUE...] PATH [FILE]: one run, its numbers appended to
+# $RESULTS.
+run_wrk() {
+    local scenario=$1 run=$2 out=$WORK/wrk-$1-$2.txt
+    shift 2
+    wrk_to "$out" "$@"
+    bench_py record --scenario "$scenario" --run "$run" --wrk-output "$out" >>"$RESULTS"
+}
+
+users() { bench_py count-users --db "$DB" "$@"; }
+
+# Noted after each scenario, so that the report tells which one raised the peak.
+note_hwm() { HWM_STEPS+=("after $1: $(hwm)"); }
+
+# The server answers after its write, but wrk stops at its deadline with requests in
+# flight that the server still completes: wait until the users table stops growing.
+settled_users() {
+    local a b
+    a=$(users)
+    for _ in $(seq 20); do
+        sleep 0.25
+        b=$(users)
+        [ "$a" = "$b" ] && break
+        a=$b
+    done
+    echo "$a"
+}
+
+step "1. static file"
+for run in $(seq "$RUNS"); do
+    run_wrk static "$run" /static/app.css
+done
+# app.css is 35 KB: copying it costs more than many a dynamic page, so a tiny
+# file is measured too, as the ceiling of the request path itself. Ratios stay
+# relative to (1).
+for run in $(seq "$RUNS"); do
+    run_wrk static-tiny "$run" /static/favicon.svg
+done
+
+note_hwm 1
+step "2. SSO sign-in, returning users"
+for run in $(seq "$RUNS"); do
+    # Minted just before each run: exp = now + 300 s.
+    bench_py sso-requests --secret "$SECRET" --company "$COMPANY" --seeded "$USERS" \
+        --out "$WORK/returning.tsv"
+    run_wrk sso-returning "$run" /api/auth/sso "$WORK/returning.tsv"
+done
+
+note_hwm 2
+step "3. SSO sign-in, first visit ($NEW_TOKENS new emails a run)"
+for run in $(seq "$RUNS"); do
+    bench_py sso-requests --secret "$SECRET" --company "$COMPANY" --new "$NEW_TOKENS" \
+        --tag "r$run" --out "$WORK/first.tsv"
+    before=$(settled_users)
+    out=$WORK/wrk-sso-first-$run.txt
+    wrk_to "$out" /api/auth/sso "$WORK/first.tsv" once
+    after=$(settled_users)
+    bench_py record --scenario sso-first --run "$run" --wrk-output "$out" \
+        --users-before "$before" --users-after "$after" \
+        --run-users "$(users --tag "r$run")" >>"$RESULTS"
+    say "   users: $before -> $after"
+done
+rm -f "$WORK/first.tsv"
+
+note_hwm 3
+step "4. dashboard with a session cookie ($SESSIONS users)"
+bench_py sessions --base "$BASE" --secret "$SECRET" --company "$COMPANY" --count "$SESSIONS" \
+    --out "$WORK/dashboard.tsv"
+for run in $(seq "$RUNS"); do
+    run_wrk dashboard "$run" /dashboard "$WORK/dashboard.tsv"
+done
+
+note_hwm 4
+step "5. password sign-in ($ADMINS admins, $JARS cookie jars), with the dashboard at the same time"
+bench_py logins --base "$BASE" --password "$PASSWORD" --jars "$JARS" --admins "$ADMINS" \
+    --out "$WORK/login.tsv"
+for run in $(seq "$RUNS"); do
+    side=$WORK/wrk-dashboard-under-password-$run.txt
+    "${WRK_SIDE[@]}" "$BASE/dashboard" -- 1 "$WORK/dashboard.tsv" >"$side" 2>&1 &
+    SIDE_PID=$!
+    run_wrk password "$run" "${PASSWORD_TIMEOUT[@]}" /login "$WORK/login.tsv"
+    wait "$SIDE_PID" || { cat "$side" >&2; die "the side wrk failed (run $run)"; }
+    SIDE_PID=
+    bench_py record --scenario dashboard-under-password --run "$run" --wrk-output "$side" >>"$RESULTS"
+done
+
+# ------------------------------------------------------------------ report
+
+note_hwm 5
+VMHWM=$(hwm)
+USERS_END=$(users)
+LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
+ELAPSED=$(($(date +%s) - START))
+stop_server
+
+step "results ($ELAPSED s after the build)"
+doc_args=(--doc "$DOC")
+[ -n "${BENCH_NO_DOC:-}" ] && doc_args=()
+set +e
+bench_py report --results "$RESULTS" "${doc_args[@]}" \
+    --meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    --meta "commit=$COMMIT" \
+    --meta "nproc=$(nproc)" \
+    --meta "loadavg=$LOADAVG" \
+    --meta "loadavg_end=$LOADAVG_END" \
+    --meta "wrk=$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2 || true)" \
+    --meta "runs=$RUNS" \
+    --meta "duration=$DURATION" \
+    --meta "startup_empty_ms=$STARTUP_EMPTY_MS" \
+    --meta "startup_seeded_ms=$STARTUP_SEEDED_MS" \
+    --meta "users=$USERS_TOTAL" \
+    --meta "users_end=$USERS_END" \
+    --meta "vmhwm=$VMHWM" \
+    --meta "hwm_steps=$(printf '%s; ' "${HWM_STEPS[@]}" | sed 's/; $//')" \
+    --meta "elapsed=$ELAPSED"
+rc=$?
+set -e
+# bench.py report: 0 all checks passed, 1 some failed (the document is written
+# either way), anything else: it could not report.
+[ "$rc" -le 1 ] || die "the report could not be made (exit $rc)"
+[ -n "${BENCH_NO_DOC:-}" ] || say "written: ${DOC#"$ROOT"/}"
+[ "$rc" -eq 0 ] || die "correctness checks failed (FAIL lines above)"
