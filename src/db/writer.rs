@@ -1,10 +1,17 @@
 //! The write path of sign-ins: one thread that owns the writing, takes the
 //! work queued by all HTTP workers and runs it in batches, each batch one
-//! `BEGIN IMMEDIATE` transaction with a savepoint per piece of work. A
-//! waiter is answered only after its batch committed, so nothing answered
-//! is lost; the cost of a transaction (the lock, the WAL append) is shared
-//! by up to [`MAX_BATCH`] sign-ins instead of paid by each, and writers never
-//! queue on SQLite's lock against each other.
+//! `BEGIN IMMEDIATE` transaction. A waiter is answered only after its batch
+//! committed, so nothing answered is lost; the cost of a transaction (the
+//! lock, the WAL append) is shared by up to [`MAX_BATCH`] sign-ins instead of
+//! paid by each, and writers never queue on SQLite's lock against each other.
+//!
+//! Work is run optimistically, all of a batch in one transaction without
+//! savepoints. Should one piece fail, the batch is rolled back and each piece
+//! is run again in a transaction of its own, so one failure never takes the
+//! others down with it and never leaves half of itself committed.
+//!
+//! What every sign-in of a batch writes alike — the users' last sign-in — is
+//! written once for the batch ([`Batch`]): one statement instead of one each.
 //!
 //! Work that waited longer than [`MAX_WAIT`] (another process holding the
 //! database's write lock, say) is answered "busy" without running, and a
@@ -15,10 +22,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 
-use diesel::Connection;
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
+use super::models::User;
 use super::{DbError, DbPool};
 use crate::cache::Cache;
 
@@ -29,17 +36,40 @@ pub const MAX_WAIT: Duration = Duration::from_secs(10);
 /// Work waiting at once; more is refused at once with "busy".
 const QUEUE: usize = 16_384;
 
+/// What the pieces of one batch write together, at its end.
+#[derive(Default)]
+pub struct Batch {
+    /// Users who signed in through SSO, with the time.
+    sso_logins: Vec<i64>,
+    now: i64,
+}
+
+impl Batch {
+    /// Records an SSO sign-in of `user_id` at `now`, written with the batch.
+    pub fn sso_login(&mut self, user_id: i64, now: i64) {
+        self.sso_logins.push(user_id);
+        self.now = self.now.max(now);
+    }
+
+    fn write(&mut self, conn: &mut SqliteConnection) -> Result<(), DbError> {
+        if !self.sso_logins.is_empty() {
+            User::record_logins(conn, &self.sso_logins, "sso", self.now)?;
+        }
+        Ok(())
+    }
+}
+
 /// One piece of work, as the writer thread sees it.
 trait Task: Send {
-    /// Runs inside the batch's transaction, in a savepoint of its own.
-    fn run(&mut self, conn: &mut SqliteConnection) -> Result<(), DbError>;
-    /// Answers the waiter once the batch committed (`Ok`) or failed.
+    /// Runs inside a transaction; may run again if its batch is retried.
+    fn run(&mut self, conn: &mut SqliteConnection, batch: &mut Batch) -> Result<(), DbError>;
+    /// Answers the waiter once the work is committed (`Ok`) or failed.
     fn finish(self: Box<Self>, committed: Result<(), &'static str>, cache: &Cache);
     fn queued_at(&self) -> Instant;
 }
 
 struct Job<T, F> {
-    work: Option<F>,
+    work: F,
     result: Option<Result<T, DbError>>,
     /// Cache invalidations to make once the work is committed.
     after_commit: fn(&T, &Cache),
@@ -50,27 +80,17 @@ struct Job<T, F> {
 impl<T, F> Task for Job<T, F>
 where
     T: Send,
-    F: FnOnce(&mut SqliteConnection) -> Result<T, DbError> + Send,
+    F: FnMut(&mut SqliteConnection, &mut Batch) -> Result<T, DbError> + Send,
 {
-    fn run(&mut self, conn: &mut SqliteConnection) -> Result<(), DbError> {
-        let Some(work) = self.work.take() else {
-            return Ok(());
-        };
-        match conn.transaction(work) {
+    fn run(&mut self, conn: &mut SqliteConnection, batch: &mut Batch) -> Result<(), DbError> {
+        match (self.work)(conn, batch) {
             Ok(value) => {
                 self.result = Some(Ok(value));
                 Ok(())
             }
             Err(e) => {
-                let busy = e.is_busy();
-                self.result = Some(Err(e));
-                // Its own savepoint was rolled back; the batch goes on,
-                // unless the database itself refuses to.
-                if busy {
-                    Err(DbError::Busy("locked"))
-                } else {
-                    Ok(())
-                }
+                self.result = Some(Err(DbError::Busy("failed in its batch")));
+                Err(e)
             }
         }
     }
@@ -112,15 +132,16 @@ impl Writer {
     }
 
     /// Runs `work` in the next batch; resolves once it is committed.
-    /// `after_commit` makes the cache invalidations the work calls for.
+    /// `work` may run twice (its batch retried), so it must only read what
+    /// it captured. `after_commit` makes the cache invalidations it calls for.
     pub async fn submit<T, F>(&self, work: F, after_commit: fn(&T, &Cache)) -> Result<T, DbError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<T, DbError> + Send + 'static,
+        F: FnMut(&mut SqliteConnection, &mut Batch) -> Result<T, DbError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Job {
-            work: Some(work),
+            work,
             result: None,
             after_commit,
             reply,
@@ -137,6 +158,25 @@ impl Writer {
             Ok(Err(_)) => Err(DbError::Canceled),
             Err(_) => Err(DbError::Busy("no answer in time")),
         }
+    }
+}
+
+/// Runs `jobs` in one transaction; the error is what failed it.
+fn transaction(conn: &mut SqliteConnection, jobs: &mut [Box<dyn Task>]) -> Result<(), DbError> {
+    conn.immediate_transaction(|conn| {
+        let mut batch = Batch::default();
+        for job in jobs.iter_mut() {
+            job.run(conn, &mut batch)?;
+        }
+        batch.write(conn)
+    })
+}
+
+fn busy_reason(e: &DbError) -> &'static str {
+    if e.is_busy() {
+        "the database is locked"
+    } else {
+        "the write failed"
     }
 }
 
@@ -158,29 +198,106 @@ fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, cache: Arc<Cache>) {
         if live.is_empty() {
             continue;
         }
-        let committed = match pool.get() {
-            Ok(mut conn) => conn
-                .immediate_transaction::<_, DbError, _>(|conn| {
-                    for job in live.iter_mut() {
-                        job.run(conn)?;
-                    }
-                    Ok(())
-                })
-                .map_err(|e| {
-                    log::warn!("a batch of {} sign-in writes failed: {e}", live.len());
-                    if e.is_busy() {
-                        "the database is locked"
-                    } else {
-                        "the write failed"
-                    }
-                }),
+        let mut conn = match pool.get() {
+            Ok(conn) => conn,
             Err(e) => {
                 log::warn!("the writer has no database connection: {e}");
-                Err("no database connection")
+                for job in live {
+                    job.finish(Err("no database connection"), &cache);
+                }
+                continue;
             }
         };
-        for job in live {
-            job.finish(committed, &cache);
+        match transaction(&mut conn, &mut live) {
+            Ok(()) => {
+                for job in live {
+                    job.finish(Ok(()), &cache);
+                }
+            }
+            // A locked database fails every piece alike: no use retrying.
+            Err(e) if e.is_busy() || live.len() == 1 => {
+                log::warn!("a batch of {} sign-in writes failed: {e}", live.len());
+                let why = busy_reason(&e);
+                for job in live {
+                    job.finish(Err(why), &cache);
+                }
+            }
+            // One piece failed: each runs again on its own.
+            Err(_) => {
+                for mut job in live {
+                    let outcome = transaction(&mut conn, std::slice::from_mut(&mut job));
+                    if let Err(e) = &outcome {
+                        log::warn!("a sign-in write failed: {e}");
+                    }
+                    job.finish(outcome.map_err(|e| busy_reason(&e)), &cache);
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+
+    use super::*;
+
+    fn count(conn: &mut SqliteConnection) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query("SELECT COUNT(*) AS n FROM settings")
+            .get_result::<N>(conn)
+            .map(|r| r.n)
+            .unwrap_or(-1)
+    }
+
+    fn put(
+        key: &'static str,
+    ) -> impl FnMut(&mut SqliteConnection, &mut Batch) -> Result<(), DbError> {
+        move |conn, _| {
+            diesel::sql_query(format!(
+                "INSERT INTO settings (key, value) VALUES ('{key}', 'v')"
+            ))
+            .execute(conn)?;
+            Ok(())
+        }
+    }
+
+    /// A failing piece is rolled back whole and alone: the others of its
+    /// batch are committed, each answered with its own outcome.
+    #[actix_web::test]
+    async fn one_failure_does_not_take_its_batch_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::connect(&dir.path().join("w.db").to_string_lossy()).unwrap();
+        let writer = Writer::spawn(pool.clone(), Arc::new(Cache::default())).unwrap();
+        let failing = |conn: &mut SqliteConnection, _: &mut Batch| -> Result<(), DbError> {
+            diesel::sql_query("INSERT INTO settings (key, value) VALUES ('half', 'v')")
+                .execute(conn)?;
+            diesel::sql_query("INSERT INTO no_such_table VALUES (1)").execute(conn)?;
+            Ok(())
+        };
+        // A slow first piece holds the writer, so the next three queue up
+        // and run as one batch.
+        let slow = |_: &mut SqliteConnection, _: &mut Batch| -> Result<(), DbError> {
+            std::thread::sleep(Duration::from_millis(100));
+            Ok(())
+        };
+        let (_, a, b, c) = tokio::join!(
+            writer.submit(slow, |_, _| {}),
+            writer.submit(put("a"), |_, _| {}),
+            writer.submit(failing, |_, _| {}),
+            writer.submit(put("c"), |_, _| {}),
+        );
+        assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
+        assert!(b.is_err());
+        let mut conn = pool.get().unwrap();
+        assert_eq!(
+            count(&mut conn),
+            2,
+            "a and c, and nothing of the failed piece"
+        );
     }
 }

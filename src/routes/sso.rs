@@ -84,7 +84,9 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
             state
                 .writer
                 .submit(
-                    move |conn| provision::admit_and_apply(conn, &verified, now, ip.as_deref()),
+                    move |conn, batch| {
+                        provision::admit_and_apply(conn, batch, &verified, now, ip.as_deref())
+                    },
                     provision::after_sign_in,
                 )
                 .await
@@ -96,7 +98,7 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
             if let Some(event) = provision::refusal_event(&refusal, now, ip.as_deref()) {
                 let recorded = state
                     .writer
-                    .submit(move |conn| event.insert(conn), |_, _| {})
+                    .submit(move |conn, _| event.insert(conn), |_, _| {})
                     .await;
                 if let Err(e) = recorded {
                     log::warn!("could not record an SSO event: {e}");

@@ -23,6 +23,7 @@ use super::rules::{
 use crate::cache::{Cache, CompanyEntry, Fill};
 use crate::db::DbError;
 use crate::db::models::{Company, NewSsoEvent, NewUser, Project, Role, SsoSecret, UsedToken, User};
+use crate::db::writer::Batch;
 
 /// Checks 4–6 answered by the cache alone: a miss is [`DbError::NotCached`].
 pub struct CachedDirectory<'a>(pub &'a Cache);
@@ -140,6 +141,7 @@ pub struct SignedIn {
 /// writer thread. A refusal is `Ok(Err(_))`: its event is written.
 pub fn admit_and_apply(
     conn: &mut SqliteConnection,
+    batch: &mut Batch,
     verified: &Verified,
     now: i64,
     ip: Option<&str>,
@@ -160,7 +162,7 @@ pub fn admit_and_apply(
     };
     match admitted {
         Ok(admission) => {
-            let signed_in = apply(conn, verified, admission, now, ip)?;
+            let signed_in = apply(conn, batch, verified, admission, now, ip)?;
             if let Some(secret) = secret {
                 secret.touch(conn, now)?;
             }
@@ -190,6 +192,7 @@ pub fn after_sign_in(outcome: &Result<SignedIn, Box<Refusal>>, cache: &Cache) {
 
 fn apply(
     conn: &mut SqliteConnection,
+    batch: &mut Batch,
     verified: &Verified,
     admission: Admission,
     now: i64,
@@ -231,7 +234,7 @@ fn apply(
         Some(project) => Project::add_member(conn, project.id, user.id, now)?,
         None => false,
     };
-    User::record_login(conn, user.id, "sso", now)?;
+    batch.sso_login(user.id, now);
     user.last_login_at = Some(now);
     user.last_login_method = Some("sso".to_owned());
     NewSsoEvent {

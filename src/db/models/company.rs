@@ -75,8 +75,8 @@ impl Company {
         Ok(companies::table
             .find(id)
             .select(Company::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?
+            .pop())
     }
 
     pub fn find_by_public_id(
@@ -86,8 +86,8 @@ impl Company {
         Ok(companies::table
             .filter(companies::public_id.eq(public_id))
             .select(Company::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?
+            .pop())
     }
 
     /// The company of the user with this id, for tokens that carry only `sub`.
@@ -100,8 +100,8 @@ impl Company {
             .inner_join(users::table)
             .filter(users::id.eq(user_id))
             .select(Company::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?
+            .pop())
     }
 
     /// Sets the max token lifetime and the sign-out URL together.

@@ -42,8 +42,8 @@ impl Project {
             .filter(projects::company_id.eq(company_id))
             .filter(projects::public_id.eq(public_id))
             .select(Project::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?
+            .pop())
     }
 
     pub fn list_for_company(

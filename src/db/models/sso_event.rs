@@ -18,8 +18,10 @@ pub struct SsoEvent {
     pub iss: Option<String>,
 }
 
+// `treat_none_as_default_value = false`: one SQL text whatever is absent, so
+// diesel keeps one prepared statement instead of one per shape.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = sso_events)]
+#[diesel(table_name = sso_events, treat_none_as_default_value = false)]
 pub struct NewSsoEvent {
     pub company_id: i64,
     pub created_at: i64,
@@ -38,11 +40,11 @@ fn cut(s: Option<String>) -> Option<String> {
 }
 
 impl NewSsoEvent {
-    pub fn insert(self, conn: &mut SqliteConnection) -> Result<(), DbError> {
+    pub fn insert(&self, conn: &mut SqliteConnection) -> Result<(), DbError> {
         let row = NewSsoEvent {
-            subject: cut(self.subject),
-            iss: cut(self.iss),
-            ..self
+            subject: cut(self.subject.clone()),
+            iss: cut(self.iss.clone()),
+            ..self.clone()
         };
         diesel::insert_into(sso_events::table)
             .values(&row)

@@ -126,8 +126,8 @@ impl SsoSecret {
         let secret = sso_secrets::table
             .find(id)
             .select(SsoSecret::as_select())
-            .first(conn)
-            .optional()?;
+            .load(conn)?
+            .pop();
         Ok(secret.filter(|s| s.is_current() || s.expires_at.is_some_and(|t| t > now)))
     }
 

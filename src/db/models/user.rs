@@ -104,8 +104,8 @@ impl User {
         Ok(users::table
             .find(id)
             .select(User::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?
+            .pop())
     }
 
     pub fn find_by_email(
@@ -115,8 +115,8 @@ impl User {
         Ok(users::table
             .filter(users::email.eq(email))
             .select(User::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?
+            .pop())
     }
 
     pub fn find_in_company(
@@ -128,8 +128,8 @@ impl User {
             .find(id)
             .filter(users::company_id.eq(company_id))
             .select(User::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?
+            .pop())
     }
 
     pub fn set_role(conn: &mut SqliteConnection, id: i64, role: Role) -> Result<(), DbError> {
@@ -192,6 +192,23 @@ impl User {
             .select(User::as_select())
             .load(conn)?;
         Ok((rows, total))
+    }
+
+    /// Records a sign-in of several users at once: one statement for a
+    /// whole batch of sign-ins.
+    pub fn record_logins(
+        conn: &mut SqliteConnection,
+        ids: &[i64],
+        method: &str,
+        now: i64,
+    ) -> Result<(), DbError> {
+        diesel::update(users::table.filter(users::id.eq_any(ids)))
+            .set((
+                users::last_login_at.eq(now),
+                users::last_login_method.eq(method),
+            ))
+            .execute(conn)?;
+        Ok(())
     }
 
     pub fn set_disabled(
