@@ -10,7 +10,7 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceRequest};
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 use diesel::prelude::*;
 
@@ -72,6 +72,8 @@ impl Application {
             state.base_url
         );
         let secure = state.base_url.starts_with("https://");
+        let access_log =
+            log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
 
         let server =
             HttpServer::new(move || {
@@ -96,10 +98,13 @@ impl Application {
                             ))
                             .build(),
                     )
-                    .wrap(
+                    // The access log renders every request line, whether or
+                    // not it is printed: installed only when it is printed.
+                    .wrap(Condition::new(
+                        access_log,
                         Logger::new(r#"%a "%{r}xi" %s %b %Dms"#)
                             .custom_request_replace("r", redacted_request_line),
-                    )
+                    ))
                     .configure(crate::routes::configure)
                     .default_service(web::to(|| async {
                         Err::<actix_web::HttpResponse, _>(AppError::NotFound)
