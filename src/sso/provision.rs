@@ -218,6 +218,7 @@ fn apply(
                 name: &name,
                 role: admission.role.unwrap_or(Role::Customer),
                 password_hash: None,
+                signed_in_by: Some("sso"),
             };
             (User::create(conn, new, now)?, true)
         }
@@ -234,7 +235,9 @@ fn apply(
         Some(project) => Project::add_member(conn, project.id, user.id, now)?,
         None => false,
     };
-    batch.sso_login(user.id, now);
+    if !created {
+        batch.sso_login(user.id, now);
+    }
     user.last_login_at = Some(now);
     user.last_login_method = Some("sso".to_owned());
     NewSsoEvent {

@@ -156,6 +156,7 @@ impl TestApp {
                 name: "Seeded",
                 role,
                 password_hash: None,
+                signed_in_by: None,
             },
             now(),
         )

@@ -64,6 +64,7 @@ impl Company {
                     name: admin.name,
                     role: Role::Admin,
                     password_hash: admin.password_hash,
+                    signed_in_by: None,
                 },
                 now,
             )?;

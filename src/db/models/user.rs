@@ -75,6 +75,9 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub role: Role,
     pub password_hash: Option<&'a str>,
+    /// `Some(method)` when the user is created by signing in: their first
+    /// sign-in is written with the row itself.
+    pub signed_in_by: Option<&'a str>,
 }
 
 impl User {
@@ -95,6 +98,8 @@ impl User {
                 users::role.eq(new.role.as_str()),
                 users::password_hash.eq(new.password_hash),
                 users::created_at.eq(now),
+                users::last_login_at.eq(new.signed_in_by.map(|_| now)),
+                users::last_login_method.eq(new.signed_in_by),
             ))
             .returning(User::as_returning())
             .get_result(conn)?)
