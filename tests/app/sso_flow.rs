@@ -108,6 +108,12 @@ async fn invoiced_style_login_path_with_integer_or_string_sub() {
         let body = app.get("/dashboard").await.text().await.unwrap();
         assert!(body.contains("kim@acme.test"));
     }
+    let kim = app.find_user("kim@acme.test").unwrap();
+    assert!(
+        kim.last_login_at.is_some(),
+        "a returning sign-in is recorded"
+    );
+    assert_eq!(kim.last_login_method.as_deref(), Some("sso"));
     // With companyId too, and return_to.
     let token = sign(
         &json!({"companyId": acme.id(), "sub": kim.id, "exp": now() + 300}),
