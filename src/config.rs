@@ -147,3 +147,28 @@ pub fn decode_session_key(v: &str) -> Result<Vec<u8>, String> {
 pub fn encode_session_key(key: &[u8]) -> String {
     STANDARD.encode(key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_keys_must_be_base64_of_64_bytes_or_more() {
+        assert!(decode_session_key(&STANDARD.encode([7u8; 64])).is_ok());
+        assert!(decode_session_key(&STANDARD.encode([7u8; 63])).is_err());
+        assert!(decode_session_key("not base64!").is_err());
+    }
+
+    #[test]
+    fn the_base_url_defaults_to_the_bound_address() {
+        let mut s = Settings {
+            bind: "0.0.0.0:9000".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.base_url_for(9000), "http://localhost:9000");
+        s.bind = "127.0.0.1:0".into();
+        assert_eq!(s.base_url_for(43210), "http://127.0.0.1:43210");
+        s.base_url = Some("https://portal.example.com".into());
+        assert_eq!(s.base_url_for(1), "https://portal.example.com");
+    }
+}

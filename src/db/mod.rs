@@ -129,3 +129,14 @@ pub fn now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_urls_may_carry_the_sqlite_scheme() {
+        assert_eq!(super::database_path("portico.db"), "portico.db");
+        assert_eq!(super::database_path("sqlite://data/p.db"), "data/p.db");
+        assert_eq!(super::database_path("sqlite:p.db"), "p.db");
+        assert_eq!(super::database_path("/abs/p.db"), "/abs/p.db");
+    }
+}

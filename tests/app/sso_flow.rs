@@ -343,3 +343,22 @@ async fn dotnet_shape_without_iat_and_float_times_are_accepted() {
     );
     assert_eq!(app.sso(&token).await.status().as_u16(), 303);
 }
+
+#[tokio::test]
+async fn an_https_base_url_makes_the_session_cookie_secure() {
+    let app = spawn_app_with(|s| s.base_url = Some("https://portal.example.test".into())).await;
+    let acme = app.company("Acme");
+    let res = app.sso(&acme.token("sec@acme.test", json!({}))).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    // The https base URL is also an accepted audience.
+    let token = acme.token(
+        "aud@acme.test",
+        json!({"aud": "https://portal.example.test"}),
+    );
+    assert_eq!(app.sso(&token).await.status().as_u16(), 303);
+}
