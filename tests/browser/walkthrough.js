@@ -201,6 +201,10 @@ async function main() {
     ['settings-projects', '/settings/projects'],
     ['settings-people', '/settings/people'],
     ['dashboard-admin', '/dashboard'],
+    ['login', '/login'],
+    ['signup', '/signup'],
+    ['signed-out', '/signed-out'],
+    ['not-found', '/no-such-page'],
   ], errors);
   await page.goto(`${BASE}/dashboard`);
   await shoot(page, 'dashboard-admin-desktop', DESKTOP);
