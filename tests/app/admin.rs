@@ -26,6 +26,20 @@ async fn sign_up(app: &TestApp, company: &str, email: &str) -> reqwest::Response
     .await
 }
 
+/// A People-page action on a user, with the page's CSRF token.
+async fn person(
+    app: &TestApp,
+    csrf: &str,
+    user_id: i64,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("csrf", csrf)];
+    form.extend_from_slice(fields);
+    app.post_form(&format!("/settings/people/{user_id}/{action}"), &form)
+        .await
+}
+
 async fn admin_app() -> TestApp {
     let app = spawn_app().await;
     let res = sign_up(&app, "Acme", "ada@acme.test").await;
@@ -749,60 +763,30 @@ async fn people_roles_disable_enable_and_sign_out_everywhere() {
     assert!(page.contains("jo@acme.test") && page.contains("through SSO"));
 
     let csrf = app.csrf_from("/settings/people").await;
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/role", jo.id),
-            &[("csrf", &csrf), ("role", "AGENT")],
-        )
-        .await;
+    let res = person(&app, &csrf, jo.id, "role", &[("role", "AGENT")]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(app.find_user("jo@acme.test").unwrap().role, "AGENT");
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/role", jo.id),
-            &[("csrf", &csrf), ("role", "ADMIN")],
-        )
-        .await;
+    let res = person(&app, &csrf, jo.id, "role", &[("role", "ADMIN")]).await;
     assert_eq!(res.status().as_u16(), 400, "Settings never makes an admin");
 
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/sign-out", jo.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let res = person(&app, &csrf, jo.id, "sign-out", &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(jo_dashboard().await, 303, "signed out everywhere at once");
 
     assert_eq!(jo_sign_in().await, 303);
     assert_eq!(jo_dashboard().await, 200);
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/disable", jo.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let res = person(&app, &csrf, jo.id, "disable", &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(jo_dashboard().await, 303, "a disabled user's session ends");
     assert_eq!(jo_sign_in().await, 403);
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/enable", jo.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let res = person(&app, &csrf, jo.id, "enable", &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(jo_sign_in().await, 303);
 
     // Another company's user is out of reach.
     let beta = app.company("Beta");
     let bob = app.user(&beta.company, "bob@beta.test", Role::Customer);
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/disable", bob.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let res = person(&app, &csrf, bob.id, "disable", &[]).await;
     assert_eq!(res.status().as_u16(), 404);
     assert!(!app.find_user("bob@beta.test").unwrap().disabled);
 }
@@ -813,12 +797,7 @@ async fn the_last_admin_cannot_be_locked_out() {
     let company = company_of(&app, "ada@acme.test");
     let ada = app.find_user("ada@acme.test").unwrap();
     let csrf = app.csrf_from("/settings/people").await;
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/disable", ada.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let res = person(&app, &csrf, ada.id, "disable", &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert!(
         !app.find_user("ada@acme.test").unwrap().disabled,
@@ -835,30 +814,15 @@ async fn the_last_admin_cannot_be_locked_out() {
 
     // With a second admin, one may disable the other, but never the last.
     let bea = app.user(&company, "bea@acme.test", Role::Admin);
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/disable", bea.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let res = person(&app, &csrf, bea.id, "disable", &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert!(app.find_user("bea@acme.test").unwrap().disabled);
     // And an admin's role is not changed from the People page.
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/role", bea.id),
-            &[("csrf", &csrf), ("role", "CUSTOMER")],
-        )
-        .await;
+    let res = person(&app, &csrf, bea.id, "role", &[("role", "CUSTOMER")]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(app.find_user("bea@acme.test").unwrap().role, "ADMIN");
     // Ada, now the only active admin, still cannot disable herself.
-    let res = app
-        .post_form(
-            &format!("/settings/people/{}/disable", ada.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let res = person(&app, &csrf, ada.id, "disable", &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert!(!app.find_user("ada@acme.test").unwrap().disabled);
     assert_eq!(
