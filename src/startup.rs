@@ -132,14 +132,31 @@ impl Application {
     }
 }
 
-/// The request line for the access log, with sign-in tokens cut out:
-/// `/login/…` paths and `token=` query values.
+/// The request line for the access log, with sign-in tokens cut out: the
+/// rest of a `/login/…` path, the value of any query parameter whose name
+/// says token, and anything shaped like a JWT wherever it stands. Names and
+/// paths are compared percent-decoded, as the router and the form parser see
+/// them (`/%6Cogin/…` and `tok%65n=` are caught too).
 pub fn redacted_request_line(req: &ServiceRequest) -> String {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     let path = req.path();
-    let path = if path.starts_with("/login/") {
-        "/login/[redacted]"
+    let path = if decode(path).to_ascii_lowercase().starts_with("/login/") {
+        "/login/[redacted]".to_owned()
     } else {
-        path
+        path.split('/')
+            .map(|segment| {
+                if looks_like_jwt(segment) {
+                    "[redacted]"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
     };
     let query = req.query_string();
     let query = if query.is_empty() {
@@ -148,15 +165,26 @@ pub fn redacted_request_line(req: &ServiceRequest) -> String {
         let redacted: Vec<String> = query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("token") || k.contains("oken") => {
+                Some((k, v))
+                    if decode(&k.replace('+', " "))
+                        .to_ascii_lowercase()
+                        .contains("token")
+                        || looks_like_jwt(v) =>
+                {
                     format!("{k}=[redacted]")
                 }
+                _ if looks_like_jwt(pair) => "[redacted]".to_owned(),
                 _ => pair.to_owned(),
             })
             .collect();
         format!("?{}", redacted.join("&"))
     };
     format!("{} {path}{query} {:?}", req.method(), req.version())
+}
+
+/// Three dot-separated parts and long enough to be a signed token.
+fn looks_like_jwt(s: &str) -> bool {
+    s.len() >= 24 && s.matches('.').count() >= 2
 }
 
 const SESSION_KEY_SETTING: &str = "session_key";

@@ -305,6 +305,24 @@ async fn the_access_log_never_shows_a_token_and_the_session_key_survives_restart
         .send()
         .await
         .unwrap();
+    // Spellings the router and the form parser decode: still redacted.
+    for path in [
+        format!("/%6Cogin/{bad}"),
+        format!("/api/auth/sso?tok%65n={bad}"),
+        format!("/api/auth/sso?Token={bad}"),
+        format!("/no/such/page/{bad}"),
+        format!("/dashboard?next={bad}"),
+    ] {
+        let res = c
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_client_error() || res.status().is_redirection(),
+            "{path}"
+        );
+    }
     c.get(format!("{}/api/auth/sso?x=1&token={bad}", server.base))
         .send()
         .await
