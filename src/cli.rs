@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::auth::password;
 use crate::config::Settings;
 use crate::db::models::{Company, NewAdmin, Project, SsoSecret};
-use crate::db::{self, DbError, DbPool};
+use crate::db::{self, DbPool};
 use crate::sso::mint::{self, LinkClaims};
 use crate::sso::rules::normalize_email;
 
@@ -191,14 +191,13 @@ fn project_create(pool: &DbPool, company: &str, name: &str) -> Result<Value, Str
     let name = clean_name(name, "project")?;
     let mut conn = conn(pool)?;
     let company = find_company(&mut conn, company)?;
-    let project =
-        Project::create(&mut conn, company.id, &name, db::now()).map_err(|e| match e {
-            DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => format!("the company already has a project named {name}"),
-            e => e.to_string(),
-        })?;
+    let project = Project::create(&mut conn, company.id, &name, db::now()).map_err(|e| {
+        if e.is_unique_violation() {
+            format!("the company already has a project named {name}")
+        } else {
+            e.to_string()
+        }
+    })?;
     Ok(json!({"projectId": project.public_id}))
 }
 
@@ -240,10 +239,5 @@ fn sso_link(pool: &DbPool, settings: &Settings, args: LinkArgs) -> Result<Value,
         exp: now + args.ttl,
     };
     let token = mint::sign(&claims, &secret.secret).map_err(|e| format!("cannot sign: {e}"))?;
-    let port = settings
-        .bind
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse().ok())
-        .unwrap_or(8080);
-    Ok(json!({"url": mint::link(&settings.base_url_for(port), &token)}))
+    Ok(json!({"url": mint::link(&settings.configured_base_url(), &token)}))
 }

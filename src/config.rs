@@ -105,6 +105,17 @@ impl Settings {
         Ok(s)
     }
 
+    /// The base URL as configured, before binding: the port comes from
+    /// `PORTICO_BIND` (for links made by the CLI).
+    pub fn configured_base_url(&self) -> String {
+        let port = self
+            .bind
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .unwrap_or(8080);
+        self.base_url_for(port)
+    }
+
     /// The base URL, given or derived from the bound address.
     pub fn base_url_for(&self, port: u16) -> String {
         if let Some(url) = &self.base_url {

@@ -41,6 +41,17 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// True when a UNIQUE constraint refused the write (a name taken, …).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+
     /// True when the database was busy (another writer held the lock past
     /// the busy timeout, or the pool had no free connection): worth a 503
     /// and a retry, not a 500.

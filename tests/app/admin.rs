@@ -26,6 +26,12 @@ async fn sign_up(app: &TestApp, company: &str, email: &str) -> reqwest::Response
     .await
 }
 
+/// Signs in through SSO with `client`; the answer's status.
+async fn sso_status(client: &reqwest::Client, app: &TestApp, token: &str) -> u16 {
+    let url = app.url(&format!("/api/auth/sso?token={token}"));
+    client.get(url).send().await.unwrap().status().as_u16()
+}
+
 /// A People-page action on a user, with the page's CSRF token.
 async fn person(
     app: &TestApp,
@@ -494,15 +500,7 @@ async fn token_rules_are_validated_and_applied() {
         &secret,
     );
     let c = client_with(Default::default());
-    assert_eq!(
-        c.get(app.url(&format!("/api/auth/sso?token={t}")))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        303
-    );
+    assert_eq!(sso_status(&c, &app, &t).await, 303);
 }
 
 #[tokio::test]
@@ -621,15 +619,7 @@ async fn the_token_checker_explains_without_signing_in_or_recording() {
     assert!(body.contains("not for your company"));
     // The real sign-in still works: the checker consumed nothing.
     let c = client_with(Default::default());
-    assert_eq!(
-        c.get(app.url(&format!("/api/auth/sso?token={good}")))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        303
-    );
+    assert_eq!(sso_status(&c, &app, &good).await, 303);
 }
 
 #[tokio::test]
@@ -704,15 +694,7 @@ async fn projects_can_be_created_renamed_and_deleted() {
         &secret,
     );
     let c = client_with(Default::default());
-    assert_eq!(
-        c.get(app.url(&format!("/api/auth/sso?token={t}")))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        303
-    );
+    assert_eq!(sso_status(&c, &app, &t).await, 303);
     assert_eq!(app.count("memberships"), 1);
     let res = app
         .post_form(
@@ -726,15 +708,7 @@ async fn projects_can_be_created_renamed_and_deleted() {
         &json!({"companyId": company.public_id, "email": "m@acme.test", "projectId": web.public_id, "exp": now() + 300}),
         &secret,
     );
-    assert_eq!(
-        c.get(app.url(&format!("/api/auth/sso?token={t}")))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        400
-    );
+    assert_eq!(sso_status(&c, &app, &t).await, 400);
 }
 
 #[tokio::test]

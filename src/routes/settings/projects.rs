@@ -68,16 +68,6 @@ pub async fn projects_get(
     ))
 }
 
-fn is_unique_violation(e: &DbError) -> bool {
-    matches!(
-        e,
-        DbError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _
-        ))
-    )
-}
-
 async fn refuse(
     state: &AppState,
     admin: &AdminUser,
@@ -92,7 +82,8 @@ async fn refuse(
 }
 
 #[derive(Deserialize)]
-pub struct CreateForm {
+/// The create and rename forms: a project name.
+pub struct NameForm {
     #[serde(default)]
     name: String,
 }
@@ -101,7 +92,7 @@ pub struct CreateForm {
 pub async fn create_post(
     admin: AdminUser,
     state: web::Data<AppState>,
-    CsrfForm(form): CsrfForm<CreateForm>,
+    CsrfForm(form): CsrfForm<NameForm>,
 ) -> Result<HttpResponse, AppError> {
     let name = match clean_name(&form.name, "project") {
         Ok(n) => n,
@@ -132,7 +123,7 @@ pub async fn create_post(
                 format!("Project “{}” created. Its ID is {}.", p.name, p.public_id),
             ))
         }
-        Err(e) if is_unique_violation(&e) => {
+        Err(e) if e.is_unique_violation() => {
             refuse(
                 &state,
                 &admin,
@@ -146,18 +137,12 @@ pub async fn create_post(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RenameForm {
-    #[serde(default)]
-    name: String,
-}
-
 /// `POST /settings/projects/{id}/rename`.
 pub async fn rename_post(
     admin: AdminUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    CsrfForm(form): CsrfForm<RenameForm>,
+    CsrfForm(form): CsrfForm<NameForm>,
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
     let name = match clean_name(&form.name, "project") {
@@ -190,7 +175,7 @@ pub async fn rename_post(
                 format!("Project renamed to “{name}”."),
             ))
         }
-        Err(e) if is_unique_violation(&e) => {
+        Err(e) if e.is_unique_violation() => {
             refuse(
                 &state,
                 &admin,

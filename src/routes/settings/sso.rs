@@ -157,6 +157,15 @@ pub fn snippets(company_id: &str, base_url: &str) -> Vec<Snippet> {
 
 /// Everything the page shows, read in one database hop.
 async fn page(state: &AppState, admin: &AdminUser) -> Result<SsoSettingsPage, AppError> {
+    Ok(page_and_secret(state, admin).await?.0)
+}
+
+/// The page, and the current secret it was read with (never rendered): the
+/// test-link maker signs with it without reading it again.
+async fn page_and_secret(
+    state: &AppState,
+    admin: &AdminUser,
+) -> Result<(SsoSettingsPage, Option<SsoSecret>), AppError> {
     let company_id = admin.0.company.id;
     let now = db::now();
     let (company, secrets, events, projects) = db::run(&state.pool, move |conn| {
@@ -168,38 +177,42 @@ async fn page(state: &AppState, admin: &AdminUser) -> Result<SsoSettingsPage, Ap
     })
     .await?;
     let company = company.ok_or(AppError::SignInRequired)?;
-    let current = secrets.iter().find(|s| s.is_current()).map(SecretView::of);
+    let current_secret = secrets.iter().find(|s| s.is_current()).cloned();
+    let current = current_secret.as_ref().map(SecretView::of);
     let previous = secrets.iter().find(|s| !s.is_current()).map(SecretView::of);
     let session = &admin.0.session;
     let revealed = session.remove_as::<String>(REVEAL_KEY).and_then(Result::ok);
-    Ok(SsoSettingsPage {
-        layout: admin.0.layout()?,
-        nav: "sso",
-        snippets: snippets(&company.public_id, &state.base_url),
-        company_id: company.public_id,
-        base_url: state.base_url.clone(),
-        current,
-        previous,
-        revealed,
-        max_token_lifetime: company.max_token_lifetime,
-        signout_url: company.signout_url.unwrap_or_default(),
-        options_error: None,
-        projects,
-        test: TestLinkView::default(),
-        check: None,
-        server_time: format_time_seconds(now),
-        events: events
-            .into_iter()
-            .map(|e| EventView {
-                time: format_time(e.created_at),
-                ok: e.outcome == "ok",
-                outcome: e.outcome,
-                subject: e.subject.unwrap_or_default(),
-                ip: e.ip.unwrap_or_default(),
-                iss: e.iss.unwrap_or_default(),
-            })
-            .collect(),
-    })
+    Ok((
+        SsoSettingsPage {
+            layout: admin.0.layout()?,
+            nav: "sso",
+            snippets: snippets(&company.public_id, &state.base_url),
+            company_id: company.public_id,
+            base_url: state.base_url.clone(),
+            current,
+            previous,
+            revealed,
+            max_token_lifetime: company.max_token_lifetime,
+            signout_url: company.signout_url.unwrap_or_default(),
+            options_error: None,
+            projects,
+            test: TestLinkView::default(),
+            check: None,
+            server_time: format_time_seconds(now),
+            events: events
+                .into_iter()
+                .map(|e| EventView {
+                    time: format_time(e.created_at),
+                    ok: e.outcome == "ok",
+                    outcome: e.outcome,
+                    subject: e.subject.unwrap_or_default(),
+                    ip: e.ip.unwrap_or_default(),
+                    iss: e.iss.unwrap_or_default(),
+                })
+                .collect(),
+        },
+        current_secret,
+    ))
 }
 
 /// `GET /settings/sso`.
@@ -377,15 +390,8 @@ pub async fn test_link_post(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<TestLinkForm>,
 ) -> Result<HttpResponse, AppError> {
-    let mut p = page(&state, &admin).await?;
-    let company_id = admin.0.company.id;
+    let (mut p, secret) = page_and_secret(&state, &admin).await?;
     let now = db::now();
-    let secret = db::run(&state.pool, move |conn| {
-        SsoSecret::usable(conn, company_id, now)
-    })
-    .await?
-    .into_iter()
-    .find(SsoSecret::is_current);
     let email = rules::normalize_email(&form.email);
     let role = form.role.trim();
     let project = form.project.trim();
