@@ -20,6 +20,8 @@ pub async fn logout_post(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     // Where to go is the company's choice; a stale session just goes home.
+    // Read from the database, not the cache: a rare request, and the URL an
+    // admin just changed (from anywhere) is the one that counts.
     let signout_url = match session::auth(&session, db::now()) {
         Some(auth) => db::run(&state.pool, move |conn| {
             let Some(user) = User::find(conn, auth.uid)? else {
