@@ -5,7 +5,9 @@
 //! Freshness rules (see docs/PERFORMANCE.md):
 //! - every change this process makes invalidates the entries it touches
 //!   right after its transaction commits, so a rotation, a disabled user or
-//!   a bumped session epoch is seen by the very next request;
+//!   a bumped session epoch is seen by the very next request. There is one
+//!   way in: the cache is the database's [`Listener`], told the
+//!   [`Change`]s that the model functions themselves record;
 //! - an entry filled from a read that raced such a change is dropped (the
 //!   generation check in [`Cache::fill`]), so an invalidation is never undone;
 //! - entries live at most [`TTL`], so changes made by another process (the
@@ -20,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::db::models::{Company, Project, SsoSecret, User};
+use crate::db::{Change, Listener};
 
 /// The longest an entry is trusted without a reload.
 pub const TTL: Duration = Duration::from_secs(2);
@@ -68,6 +71,13 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
 
     fn clear(&self) {
         self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    fn is_empty(&self) -> bool {
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
     }
 }
 
@@ -163,33 +173,32 @@ impl Cache {
         self.memberships.get(&user_id)
     }
 
-    /// After a rotation, a revocation or a change of the token rules.
-    pub fn invalidate_company(&self, id: i64) {
-        self.bump();
-        self.companies.remove(&id);
+    /// What the cache holds for `change`, for tests: true when an entry
+    /// that this change would invalidate is present.
+    pub fn holds(&self, change: Change) -> bool {
+        match change {
+            Change::Company(id) => self.companies.get(&id).is_some(),
+            Change::User(id) => self.users.get(&id).is_some(),
+            Change::Projects(id) => self.projects.get(&id).is_some(),
+            Change::Memberships(id) => self.memberships.get(&id).is_some(),
+            Change::AllMemberships => !self.memberships.is_empty(),
+        }
     }
+}
 
-    /// After a change of role, disabled flag or session epoch.
-    pub fn invalidate_user(&self, id: i64) {
+impl Listener for Cache {
+    /// Forgets what a committed write changed. The generation moves first,
+    /// so that a fill that read before this commit is dropped too.
+    fn committed(&self, changes: &[Change]) {
         self.bump();
-        self.users.remove(&id);
-    }
-
-    /// After a project is created, renamed or deleted.
-    pub fn invalidate_projects(&self, company_id: i64) {
-        self.bump();
-        self.projects.remove(&company_id);
-    }
-
-    /// After the user joined a project.
-    pub fn invalidate_memberships(&self, user_id: i64) {
-        self.bump();
-        self.memberships.remove(&user_id);
-    }
-
-    /// After a project is deleted: its members' lists all change.
-    pub fn invalidate_all_memberships(&self) {
-        self.bump();
-        self.memberships.clear();
+        for change in changes {
+            match *change {
+                Change::Company(id) => self.companies.remove(&id),
+                Change::User(id) => self.users.remove(&id),
+                Change::Projects(company_id) => self.projects.remove(&company_id),
+                Change::Memberships(user_id) => self.memberships.remove(&user_id),
+                Change::AllMemberships => self.memberships.clear(),
+            }
+        }
     }
 }

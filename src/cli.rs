@@ -2,16 +2,17 @@
 //! go to stderr with a non-zero exit. `--database PATH` (before or after the
 //! subcommand) overrides `DATABASE_URL`.
 
+use std::sync::Arc;
+
 use clap::{Args, Parser, Subcommand};
-use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::auth::password;
 use crate::config::Settings;
-use crate::db::models::{Company, NewAdmin, Project, SsoSecret};
-use crate::db::{self, DbPool};
+use crate::db::models::{Company, NewAdmin, Project, Role, SsoSecret};
+use crate::db::{self, Db, DbConn};
+use crate::input::{clean_name, display_name, normalize_email};
 use crate::sso::mint::{self, LinkClaims};
-use crate::sso::rules::normalize_email;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,7 +21,7 @@ use crate::sso::rules::normalize_email;
     about = "Self-hosted customer portal with JWT single sign-on"
 )]
 pub struct Cli {
-    /// The SQLite file to use (overrides DATABASE_URL).
+    /// The database to use: an SQLite file's path (overrides DATABASE_URL).
     #[arg(long, global = true, value_name = "PATH")]
     pub database: Option<String>,
     #[command(subcommand)]
@@ -102,56 +103,44 @@ pub enum ProjectCommand {
 
 /// Runs a command other than `serve`; returns the JSON to print.
 pub fn run(command: Command, settings: &Settings) -> Result<Value, String> {
-    let pool = db::connect(&settings.database_url)?;
+    // A process of its own: a running server's cache hears nothing of what
+    // this writes and sees it within its TTL (see docs/PERFORMANCE.md).
+    let db = Db::new(db::connect(&settings.database_url)?, Arc::new(()));
     match command {
         Command::Serve => Err("serve is not a one-shot command".into()),
         Command::Company(CompanyCommand::Create {
             name,
             admin_email,
             admin_name,
-        }) => company_create(&pool, &name, &admin_email, admin_name.as_deref()),
-        Command::Sso(SsoCommand::Rotate { company, grace }) => sso_rotate(&pool, &company, grace),
-        Command::Sso(SsoCommand::Link(args)) => sso_link(&pool, settings, args),
+        }) => company_create(&db, &name, &admin_email, admin_name.as_deref()),
+        Command::Sso(SsoCommand::Rotate { company, grace }) => sso_rotate(&db, &company, grace),
+        Command::Sso(SsoCommand::Link(args)) => sso_link(&db, settings, args),
         Command::Project(ProjectCommand::Create { company, name }) => {
-            project_create(&pool, &company, &name)
+            project_create(&db, &company, &name)
         }
     }
 }
 
-fn conn(pool: &DbPool) -> Result<db::Conn, String> {
-    pool.get()
+fn conn(db: &Db) -> Result<db::Conn, String> {
+    db.conn()
         .map_err(|e| format!("cannot open the database: {e}"))
 }
 
-fn find_company(conn: &mut SqliteConnection, public_id: &str) -> Result<Company, String> {
+fn find_company(conn: &mut DbConn, public_id: &str) -> Result<Company, String> {
     Company::find_by_public_id(conn, public_id.trim())
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no company has the ID {public_id}"))
 }
 
-/// A company, team or project name: trimmed, 1 to 100 characters.
-pub fn clean_name(name: &str, what: &str) -> Result<String, String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(format!("the {what} name is empty"));
-    }
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(format!(
-            "the {what} name must be at most 100 printable characters"
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 fn company_create(
-    pool: &DbPool,
+    db: &Db,
     name: &str,
     admin_email: &str,
     admin_name: Option<&str>,
 ) -> Result<Value, String> {
     let name = clean_name(name, "company")?;
     let email = normalize_email(admin_email).map_err(|why| format!("--admin-email: {why}"))?;
-    let admin_name = crate::sso::rules::display_name(admin_name, &email);
+    let admin_name = display_name(admin_name, &email);
     let password_hash = match std::env::var("PORTICO_ADMIN_PASSWORD") {
         Ok(pw) if !pw.is_empty() => {
             password::check_policy(&pw).map_err(|e| format!("PORTICO_ADMIN_PASSWORD: {e}"))?;
@@ -164,45 +153,49 @@ fn company_create(
             None
         }
     };
-    let mut conn = conn(pool)?;
     let admin = NewAdmin {
         email: &email,
         name: &admin_name,
         password_hash: password_hash.as_deref(),
+        signed_in_by: None,
     };
-    let (company, admin) = Company::create_with_admin(&mut conn, &name, admin, db::now())
+    let (company, admin) = db
+        .write_blocking(|tx| Company::create_with_admin(tx, &name, admin, db::now()))
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("the email {email} is already registered"))?;
     Ok(json!({"companyId": company.public_id, "adminUserId": admin.id}))
 }
 
-fn sso_rotate(pool: &DbPool, company: &str, grace: i64) -> Result<Value, String> {
+fn sso_rotate(db: &Db, company: &str, grace: i64) -> Result<Value, String> {
     if !(0..=7 * 86_400).contains(&grace) {
         return Err("--grace must be between 0 and 604800 seconds".into());
     }
-    let mut conn = conn(pool)?;
+    let mut conn = conn(db)?;
     let company = find_company(&mut conn, company)?;
-    let secret =
-        SsoSecret::rotate(&mut conn, company.id, grace, db::now()).map_err(|e| e.to_string())?;
+    let secret = db
+        .write_blocking(|tx| SsoSecret::rotate(tx, company.id, grace, db::now()))
+        .map_err(|e| e.to_string())?;
     Ok(json!({"companyId": company.public_id, "secret": secret.secret}))
 }
 
-fn project_create(pool: &DbPool, company: &str, name: &str) -> Result<Value, String> {
+fn project_create(db: &Db, company: &str, name: &str) -> Result<Value, String> {
     let name = clean_name(name, "project")?;
-    let mut conn = conn(pool)?;
+    let mut conn = conn(db)?;
     let company = find_company(&mut conn, company)?;
-    let project = Project::create(&mut conn, company.id, &name, db::now()).map_err(|e| {
-        if e.is_unique_violation() {
-            format!("the company already has a project named {name}")
-        } else {
-            e.to_string()
-        }
-    })?;
+    let project = db
+        .write_blocking(|tx| Project::create(tx, company.id, &name, db::now()))
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                format!("the company already has a project named {name}")
+            } else {
+                e.to_string()
+            }
+        })?;
     Ok(json!({"projectId": project.public_id}))
 }
 
-fn sso_link(pool: &DbPool, settings: &Settings, args: LinkArgs) -> Result<Value, String> {
-    let mut conn = conn(pool)?;
+fn sso_link(db: &Db, settings: &Settings, args: LinkArgs) -> Result<Value, String> {
+    let mut conn = conn(db)?;
     let company = find_company(&mut conn, &args.company)?;
     let now = db::now();
     let secret = SsoSecret::usable(&mut conn, company.id, now)
@@ -212,7 +205,7 @@ fn sso_link(pool: &DbPool, settings: &Settings, args: LinkArgs) -> Result<Value,
         .ok_or("the company has no SSO secret yet: run `portico sso rotate` first")?;
     let email = normalize_email(&args.email).map_err(|why| format!("--email: {why}"))?;
     if let Some(role) = &args.role
-        && !matches!(role.as_str(), "CUSTOMER" | "AGENT")
+        && Role::parse_assignable(role).is_none()
     {
         return Err("--role must be CUSTOMER or AGENT".into());
     }

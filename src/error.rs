@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::auth::session::SessionError;
 use crate::db::DbError;
-use crate::views::{ErrorPage, render_with_status};
+use crate::views::{ErrorPage, render_with_status, see_other};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -29,6 +30,18 @@ pub enum AppError {
     Db(#[from] DbError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
 }
 
 impl AppError {
@@ -74,21 +87,24 @@ impl ResponseError for AppError {
             log::error!("{self}");
         }
         if let AppError::SignInRequired = self {
-            return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/login"))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish();
+            let mut res = see_other("/login");
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return res;
         }
         let (title, message) = self.title_and_message();
-        let mut res = render_with_status(
-            status,
-            &ErrorPage {
-                layout: Default::default(),
-                status: status.as_u16(),
-                title,
-                message: &message,
-            },
-        );
+        let page = ErrorPage {
+            layout: Default::default(),
+            status: status.as_u16(),
+            title,
+            message: &message,
+        };
+        let mut res = render_with_status(status, &page).unwrap_or_else(|e| {
+            log::error!("the error page did not render: {e}");
+            HttpResponse::InternalServerError()
+                .content_type(header::ContentType::plaintext())
+                .body("Something went wrong on our side.")
+        });
         let retry_after = match self {
             AppError::TooManyRequests { retry_after } => Some(*retry_after),
             AppError::Db(e) if e.is_busy() => Some(1),

@@ -12,33 +12,22 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceRequest};
 use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
-use diesel::prelude::*;
 
+use crate::auth::password::Hasher;
 use crate::auth::session::{COOKIE_NAME, LIFETIME_SECS};
+use crate::auth::throttle::Throttle;
 use crate::cache::Cache;
 use crate::config::{self, Settings};
-use crate::db::schema::settings as server_settings;
+use crate::db::models::Setting;
 use crate::db::writer::Writer;
-use crate::db::{self, DbError, DbPool};
+use crate::db::{self, Db};
 use crate::error::AppError;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    /// This portal's base URL, without a trailing slash.
-    pub base_url: String,
-    pub allow_signup: bool,
-    pub throttle: crate::auth::throttle::Throttle,
-    pub cache: Arc<Cache>,
-    /// argon2, bounded to one computation per core.
-    pub hasher: crate::auth::password::Hasher,
-    /// The one thread that writes sign-ins, in batches.
-    pub writer: Writer,
-}
+use crate::state::AppState;
 
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 /// The Content-Security-Policy of every page: no inline script or style.
@@ -48,23 +37,24 @@ pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'non
 impl Application {
     pub fn build(settings: Settings) -> Result<Application, String> {
         let pool = db::connect(&settings.database_url)?;
-        let key = session_key(&pool, &settings)?;
+        let cache = Arc::new(Cache::default());
+        let db = Db::new(pool.clone(), cache.clone());
+        let key = session_key(&db, &settings)?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?
             .port();
-        let cache = Arc::new(Cache::default());
-        let writer = Writer::spawn(pool.clone(), cache.clone())?;
+        let writer = Writer::spawn(pool, cache.clone())?;
         let state = web::Data::new(AppState {
             cache,
             writer,
-            hasher: Default::default(),
-            pool,
+            hasher: Hasher::start()?,
+            db,
             base_url: settings.base_url_for(port),
             allow_signup: settings.allow_signup,
-            throttle: crate::auth::throttle::Throttle::new(settings.login_throttle),
+            throttle: Throttle::new(settings.login_throttle),
         });
         log::info!(
             "Portico listens on {} (base URL {})",
@@ -75,6 +65,7 @@ impl Application {
         let access_log =
             log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
 
+        let app_state = state.clone();
         let server =
             HttpServer::new(move || {
                 App::new()
@@ -119,11 +110,20 @@ impl Application {
             None => server,
         }
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            state: app_state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The state the handlers share, for tests that look at the cache.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     /// Serves until SIGTERM or Ctrl-C, finishing in-flight requests first.
@@ -191,34 +191,23 @@ const SESSION_KEY_SETTING: &str = "session_key";
 
 /// The session key: from `PORTICO_SESSION_KEY`, else generated once and kept
 /// in the database so a restart keeps everyone signed in.
-fn session_key(pool: &DbPool, settings: &Settings) -> Result<Key, String> {
+fn session_key(db: &Db, settings: &Settings) -> Result<Key, String> {
     if let Some(bytes) = &settings.session_key {
         return Key::try_from(bytes.as_slice()).map_err(|e| format!("PORTICO_SESSION_KEY: {e}"));
     }
-    let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
-    let kept = conn
-        .immediate_transaction(|conn| {
-            let kept: Option<String> = server_settings::table
-                .find(SESSION_KEY_SETTING)
-                .select(server_settings::value)
-                .first(conn)
-                .optional()?;
-            if let Some(kept) = kept {
-                return Ok::<_, DbError>(kept);
-            }
-            let fresh = config::encode_session_key(Key::generate().master());
-            diesel::insert_into(server_settings::table)
-                .values((
-                    server_settings::key.eq(SESSION_KEY_SETTING),
-                    server_settings::value.eq(&fresh),
-                ))
-                .execute(conn)?;
-            log::warn!(
-                "PORTICO_SESSION_KEY is not set: generated a session key and kept it in the database"
-            );
-            Ok(fresh)
+    let (kept, made) = db
+        .write_blocking(|tx| {
+            Setting::get_or_insert_with(tx, SESSION_KEY_SETTING, || {
+                config::encode_session_key(Key::generate().master())
+            })
         })
         .map_err(|e| format!("session key: {e}"))?;
-    let bytes = config::decode_session_key(&kept)?;
+    if made {
+        log::warn!(
+            "PORTICO_SESSION_KEY is not set: generated a session key and kept it in the database"
+        );
+    }
+    let bytes = config::decode_session_key(&kept)
+        .map_err(|e| format!("session key kept in the database: {e}"))?;
     Key::try_from(bytes.as_slice()).map_err(|e| format!("session key: {e}"))
 }

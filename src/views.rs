@@ -1,10 +1,13 @@
 //! Askama page structs and how they become responses. Every page shares
 //! one [`Layout`]: who is signed in, the CSRF token for forms, a flash.
+//! The pages of one area live with its handlers; these are the shared ones.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use askama::Template;
+
+pub use crate::auth::session::{Flash, FlashKind};
 
 /// What the top bar and every form need.
 #[derive(Debug, Default, Clone)]
@@ -24,31 +27,29 @@ pub struct NavUser {
     pub settings: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Flash {
-    /// `ok`, `warn` or `error`.
-    pub kind: String,
-    pub text: String,
-}
-
 /// Renders a page with status 200.
-pub fn render(page: &impl Template) -> HttpResponse {
+pub fn render(page: &impl Template) -> Result<HttpResponse, askama::Error> {
     render_with_status(StatusCode::OK, page)
 }
 
-pub fn render_with_status(status: StatusCode, page: &impl Template) -> HttpResponse {
-    match page.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type(ContentType::html())
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(body),
-        Err(e) => {
-            log::error!("template error: {e}");
-            HttpResponse::InternalServerError()
-                .content_type(ContentType::plaintext())
-                .body("Something went wrong on our side.")
-        }
-    }
+/// Renders a page; never stored by a cache (pages carry CSRF tokens and
+/// people's data).
+pub fn render_with_status(
+    status: StatusCode,
+    page: &impl Template,
+) -> Result<HttpResponse, askama::Error> {
+    Ok(HttpResponse::build(status)
+        .content_type(ContentType::html())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(page.render()?))
+}
+
+/// `303 See Other` to `to`: the answer to every successful form and to a
+/// sign-in.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
 }
 
 /// `2026-11-21 14:05 UTC`.

@@ -49,7 +49,7 @@ pub fn check_origin(req: &HttpRequest) -> Result<(), AppError> {
 /// Compares the form's token with the session's, in constant time.
 pub fn check_token(req: &HttpRequest, sent: &str) -> Result<(), AppError> {
     let session = req.get_session();
-    let expected = session::csrf_token(&session)?;
+    let expected = session::csrf_token(&session).map_err(AppError::from)?;
     let same: bool = expected.as_bytes().ct_eq(sent.as_bytes()).into();
     if sent.is_empty() || !same {
         return Err(AppError::Forbidden(

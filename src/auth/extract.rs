@@ -15,8 +15,7 @@ use crate::cache::{CompanyEntry, Fill};
 use crate::db::models::{Company, Role, SsoSecret, User};
 use crate::db::{self, DbError};
 use crate::error::AppError;
-use crate::startup::AppState;
-use crate::views::{Layout, NavUser};
+use crate::state::AppState;
 
 /// A signed-in user of any role, however they signed in.
 pub struct CurrentUser {
@@ -36,20 +35,6 @@ impl CurrentUser {
     pub fn may_open_settings(&self) -> bool {
         self.role() == Role::Admin && self.method == Method::Password
     }
-
-    /// The layout of a page for this user, taking the pending flash.
-    pub fn layout(&self) -> Result<Layout, AppError> {
-        Ok(Layout {
-            user: Some(NavUser {
-                name: self.user.name.clone(),
-                email: self.user.email.clone(),
-                company: self.company.name.clone(),
-                settings: self.may_open_settings(),
-            }),
-            csrf: session::csrf_token(&self.session)?,
-            flash: session::take_flash(&self.session),
-        })
-    }
 }
 
 /// The user and their company, from the cache or else from the database
@@ -66,28 +51,30 @@ async fn user_and_company(
     if let (Some(user), Some(entry)) = (&cached_user, cached_company) {
         return Ok(Some((user.clone(), entry.company.clone())));
     }
-    let state = state.clone();
-    Ok(db::run(&state.pool.clone(), move |conn| {
-        let generation = state.cache.generation();
-        let Some(user) = User::find(conn, uid)? else {
-            return Ok::<_, DbError>(None);
-        };
-        let Some(company) = Company::find(conn, user.company_id)? else {
-            return Ok(None);
-        };
-        let secrets = SsoSecret::usable(conn, company.id, db::now())?;
-        let company = Arc::new(company);
-        state.cache.fill(generation, Fill::User(user.clone()));
-        state.cache.fill(
-            generation,
-            Fill::Company(CompanyEntry {
-                company: company.clone(),
-                secrets,
-            }),
-        );
-        Ok(Some((Arc::new(user), company)))
-    })
-    .await?)
+    let cache = state.cache.clone();
+    Ok(state
+        .db
+        .read(move |conn| {
+            let generation = cache.generation();
+            let Some(user) = User::find(conn, uid)? else {
+                return Ok::<_, DbError>(None);
+            };
+            let Some(company) = Company::find(conn, user.company_id)? else {
+                return Ok(None);
+            };
+            let secrets = SsoSecret::usable(conn, company.id, db::now())?;
+            let company = Arc::new(company);
+            cache.fill(generation, Fill::User(user.clone()));
+            cache.fill(
+                generation,
+                Fill::Company(CompanyEntry {
+                    company: company.clone(),
+                    secrets,
+                }),
+            );
+            Ok(Some((Arc::new(user), company)))
+        })
+        .await?)
 }
 
 async fn load(req: HttpRequest) -> Result<CurrentUser, AppError> {
@@ -125,8 +112,15 @@ impl FromRequest for CurrentUser {
 }
 
 /// A company admin who signed in with a password: the only one who may
-/// open Settings.
-pub struct AdminUser(pub CurrentUser);
+/// open Settings. Everything of [`CurrentUser`] is reachable through it.
+pub struct AdminUser(CurrentUser);
+
+impl std::ops::Deref for AdminUser {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.0
+    }
+}
 
 impl FromRequest for AdminUser {
     type Error = AppError;

@@ -1,5 +1,6 @@
 //! Passwords: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane),
-//! hashed and verified on the blocking pool, never on an async worker.
+//! hashed and verified on the hashing threads of [`Hasher`], never on an
+//! async worker nor on the blocking pool.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -40,13 +41,13 @@ impl Scratch {
     }
 }
 
-fn params() -> Params {
-    Params::new(19 * 1024, 2, 1, None).unwrap_or_default()
+fn params() -> Result<Params, String> {
+    Params::new(19 * 1024, 2, 1, None).map_err(|e| format!("argon2 parameters: {e}"))
 }
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `password`.
 pub fn hash(password: &str, scratch: &mut Scratch) -> Result<String, String> {
-    let params = params();
+    let params = params()?;
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_buf = [0u8; 64];
@@ -75,8 +76,10 @@ pub fn hash(password: &str, scratch: &mut Scratch) -> Result<String, String> {
 /// Checks `password` against `stored`; with no stored hash it verifies
 /// against a dummy one and fails, so an unknown account costs the same time.
 pub fn verify(password: &str, stored: Option<&str>, scratch: &mut Scratch) -> bool {
-    let dummy = dummy_hash(scratch);
-    let phc = stored.unwrap_or(&dummy);
+    let Ok(dummy) = dummy_hash(scratch) else {
+        return false;
+    };
+    let phc = stored.unwrap_or(dummy);
     let matches = matches_phc(password, phc, scratch).unwrap_or(false);
     matches && stored.is_some()
 }
@@ -107,14 +110,16 @@ fn matches_phc(password: &str, phc: &str, scratch: &mut Scratch) -> Option<bool>
     Some(Output::new(&out).ok()? == expected)
 }
 
-fn dummy_hash(scratch: &mut Scratch) -> String {
+/// The hash an unknown account is checked against, made once. The server
+/// makes it at start ([`Hasher::start`]), so a failure stops it there.
+fn dummy_hash(scratch: &mut Scratch) -> Result<&'static str, String> {
     use std::sync::OnceLock;
     static DUMMY: OnceLock<String> = OnceLock::new();
     if let Some(d) = DUMMY.get() {
-        return d.clone();
+        return Ok(d);
     }
-    let made = hash("portico-dummy-password", scratch).unwrap_or_default();
-    DUMMY.get_or_init(|| made).clone()
+    let made = hash("portico-dummy-password", scratch)?;
+    Ok(DUMMY.get_or_init(|| made))
 }
 
 /// Runs argon2 on its own threads: half the cores (at least one), so a
@@ -134,8 +139,11 @@ enum HashJob {
 /// Sign-ins waiting for a hashing thread at most; more are refused.
 const HASH_QUEUE: usize = 1024;
 
-impl Default for Hasher {
-    fn default() -> Self {
+impl Hasher {
+    /// Makes the dummy hash and starts the hashing threads; an error says
+    /// why the server cannot check passwords, and stops it at start.
+    pub fn start() -> Result<Hasher, String> {
+        dummy_hash(&mut Scratch::default())?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(HASH_QUEUE);
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
@@ -161,15 +169,11 @@ impl Default for Hasher {
                         }
                     }
                 });
-            if let Err(e) = spawned {
-                log::error!("cannot start a hashing thread: {e}");
-            }
+            spawned.map_err(|e| format!("cannot start a hashing thread: {e}"))?;
         }
-        Hasher { jobs }
+        Ok(Hasher { jobs })
     }
-}
 
-impl Hasher {
     /// [`verify`] on a hashing thread; `Err` when too many are waiting.
     pub async fn verify(
         &self,

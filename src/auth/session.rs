@@ -6,9 +6,8 @@
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
+pub use crate::db::models::Method;
 use crate::db::models::User;
-use crate::error::AppError;
-use crate::views::Flash;
 
 pub const COOKIE_NAME: &str = "portico_session";
 /// A session lasts 12 hours from sign-in, whatever the cookie's age says.
@@ -18,21 +17,27 @@ const AUTH: &str = "auth";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    Sso,
-    Password,
+/// A message kept for the next page shown (post/redirect/get).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub text: String,
 }
 
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Sso => "sso",
-            Method::Password => "password",
-        }
-    }
+/// How a flash message reads: its class is `flash-{kind}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum FlashKind {
+    Ok,
+    Warn,
+    Error,
 }
+
+/// The session cookie could not be written (its content did not serialise).
+#[derive(Debug, thiserror::Error)]
+#[error("session: {0}")]
+pub struct SessionError(String);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Auth {
@@ -43,13 +48,13 @@ pub struct Auth {
     pub at: i64,
 }
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("session: {e}"))
+fn internal(e: impl std::fmt::Display) -> SessionError {
+    SessionError(e.to_string())
 }
 
 /// Starts a fresh session for `user`: nothing of the old one is carried
 /// over, and the cookie is renewed.
-pub fn begin(session: &Session, user: &User, method: Method, now: i64) -> Result<(), AppError> {
+pub fn begin(session: &Session, user: &User, method: Method, now: i64) -> Result<(), SessionError> {
     session.clear();
     session.renew();
     session
@@ -82,7 +87,7 @@ pub fn end(session: &Session) {
 
 /// The session's CSRF token, created on first use (anonymous visitors get
 /// one too, for the sign-in and sign-up forms).
-pub fn csrf_token(session: &Session) -> Result<String, AppError> {
+pub fn csrf_token(session: &Session) -> Result<String, SessionError> {
     if let Ok(Some(token)) = session.get::<String>(CSRF) {
         return Ok(token);
     }
@@ -92,9 +97,9 @@ pub fn csrf_token(session: &Session) -> Result<String, AppError> {
 }
 
 /// Keeps a message for the next page shown.
-pub fn flash(session: &Session, kind: &str, text: impl Into<String>) {
+pub fn flash(session: &Session, kind: FlashKind, text: impl Into<String>) {
     let flash = Flash {
-        kind: kind.to_owned(),
+        kind,
         text: text.into(),
     };
     if let Err(e) = session.insert(FLASH, flash) {

@@ -1,22 +1,33 @@
-//! The database: an r2d2 pool of SQLite connections, their pragmas, the
-//! embedded migrations, and [`run`], the one way handlers reach the database
-//! (on actix's blocking pool, never on an async worker).
+//! The database: a pool of connections, their pragmas, the embedded
+//! migrations, and [`Db`], the one way the rest of the code reaches it — on
+//! actix's blocking pool, never on an async worker. Everything that depends
+//! on the backend (today SQLite: the connection type, pragmas, the write
+//! lock, how "busy" is reported) stays inside this module; the rest of the
+//! tree names [`DbConn`] and calls [`Db::read`] and [`Db::write`].
 
+mod change;
 pub mod models;
 pub mod schema;
+mod types;
 pub mod writer;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::result::DatabaseErrorKind;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+pub use change::{Change, Listener, Tx};
+
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub type DbPool = Pool<ConnectionManager<SqliteConnection>>;
-pub type Conn = PooledConnection<ConnectionManager<SqliteConnection>>;
+/// The one connection type the code outside `db` names.
+pub type DbConn = SqliteConnection;
+pub type DbPool = Pool<ConnectionManager<DbConn>>;
+pub type Conn = PooledConnection<ConnectionManager<DbConn>>;
 
 /// How long a connection waits for another writer before giving up with
 /// "database is locked" (which becomes a 503, never a hang).
@@ -26,7 +37,7 @@ const BUSY_TIMEOUT_MS: u32 = 5_000;
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database query failed: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     #[error("no database connection available: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("the blocking pool is gone")]
@@ -34,10 +45,26 @@ pub enum DbError {
     /// The database was too busy to take the work in time.
     #[error("the database is busy: {0}")]
     Busy(&'static str),
-    /// Not an error of the database: the cache did not hold what was asked,
-    /// and the caller should load it (see `crate::cache`).
-    #[error("not in the cache")]
-    NotCached,
+}
+
+impl From<diesel::result::Error> for DbError {
+    /// diesel has no error kind for SQLite's `SQLITE_BUSY` / `SQLITE_LOCKED`:
+    /// they arrive as `Unknown` with SQLite's fixed result-code text
+    /// (`sqlite3_errstr`). They are told apart here, once, so that the rest
+    /// of the code asks [`DbError::is_busy`], a question of kind.
+    fn from(e: diesel::result::Error) -> Self {
+        match &e {
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if matches!(
+                    info.message(),
+                    "database is locked" | "database table is locked" | "database is busy"
+                ) =>
+            {
+                DbError::Busy("another writer holds the database")
+            }
+            _ => DbError::Query(e),
+        }
+    }
 }
 
 impl DbError {
@@ -46,7 +73,7 @@ impl DbError {
         matches!(
             self,
             DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
+                DatabaseErrorKind::UniqueViolation,
                 _
             ))
         )
@@ -56,22 +83,15 @@ impl DbError {
     /// the busy timeout, or the pool had no free connection): worth a 503
     /// and a retry, not a 500.
     pub fn is_busy(&self) -> bool {
-        match self {
-            DbError::Pool(_) | DbError::Busy(_) => true,
-            DbError::Query(diesel::result::Error::DatabaseError(_, info)) => {
-                let m = info.message();
-                m.contains("locked") || m.contains("busy")
-            }
-            _ => false,
-        }
+        matches!(self, DbError::Pool(_) | DbError::Busy(_))
     }
 }
 
 #[derive(Debug)]
 struct Pragmas;
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; \
              PRAGMA synchronous = NORMAL;"
@@ -91,7 +111,7 @@ pub fn database_path(url: &str) -> &str {
 /// migrations. Called before the server binds and by every CLI command.
 pub fn connect(database_url: &str) -> Result<DbPool, String> {
     let path = database_path(database_url);
-    let manager = ConnectionManager::<SqliteConnection>::new(path);
+    let manager = ConnectionManager::<DbConn>::new(path);
     let pool = Pool::builder()
         .max_size(8)
         .min_idle(Some(2))
@@ -109,28 +129,102 @@ pub fn connect(database_url: &str) -> Result<DbPool, String> {
     Ok(pool)
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+/// Runs `f` inside one write transaction. On SQLite it is `BEGIN
+/// IMMEDIATE`: the write lock is taken up front, so two writers serialise
+/// instead of failing on upgrade.
+pub fn write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, DbError>
 where
-    F: FnOnce(&mut SqliteConnection) -> Result<T, DbError> + Send + 'static,
-    T: Send + 'static,
-{
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|_| DbError::Canceled)?
-}
-
-/// Runs `f` inside one `BEGIN IMMEDIATE` transaction: the write lock is
-/// taken up front, so two writers serialise instead of failing on upgrade.
-pub fn immediate<T, F>(conn: &mut SqliteConnection, f: F) -> Result<T, DbError>
-where
-    F: FnOnce(&mut SqliteConnection) -> Result<T, DbError>,
+    F: FnOnce(&mut DbConn) -> Result<T, DbError>,
 {
     conn.immediate_transaction(f)
+}
+
+/// Runs `f` in a write transaction with a [`Tx`], then tells `listener` what
+/// the committed transaction changed. Nothing is told of a rolled-back one.
+pub fn transaction<T, F>(conn: &mut DbConn, listener: &dyn Listener, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut Tx<'_>) -> Result<T, DbError>,
+{
+    let mut changes = Vec::new();
+    let value = write_transaction(conn, |conn| f(&mut Tx::new(conn, &mut changes)))?;
+    if !changes.is_empty() {
+        listener.committed(&changes);
+    }
+    Ok(value)
+}
+
+/// The pool and whoever must hear of committed changes (the cache).
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    listener: Arc<dyn Listener>,
+}
+
+impl Db {
+    pub fn new(pool: DbPool, listener: Arc<dyn Listener>) -> Db {
+        Db { pool, listener }
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    pub fn listener(&self) -> Arc<dyn Listener> {
+        self.listener.clone()
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool. Only
+    /// reads can be made with a bare connection: every write to a cached
+    /// table takes a [`Tx`], which only [`Db::write`] hands out.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| DbError::Canceled)?
+    }
+
+    /// Runs `f` in one write transaction on the blocking thread pool; once
+    /// it is committed, the listener forgets what `f` changed, before this
+    /// resolves.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let listener = self.listener.clone();
+        self.read(move |conn| transaction(conn, &*listener, f))
+            .await
+    }
+
+    /// [`Db::write`] for callers that may block (the command line).
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut conn = self.pool.get()?;
+        transaction(&mut conn, &*self.listener, f)
+    }
+
+    /// Answers once the database answers a query (`/healthz`).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.read(|conn| {
+            conn.batch_execute("SELECT 1")?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A connection for callers that may block (the command line).
+    pub fn conn(&self) -> Result<Conn, DbError> {
+        Ok(self.pool.get()?)
+    }
 }
 
 /// The current Unix time in seconds.

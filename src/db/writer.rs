@@ -13,6 +13,9 @@
 //! What every sign-in of a batch writes alike — the users' last sign-in — is
 //! written once for the batch ([`Batch`]): one statement instead of one each.
 //!
+//! What the pieces change is told to the [`Listener`] (the cache) once
+//! their batch is committed, before any of them is answered.
+//!
 //! Work that waited longer than [`MAX_WAIT`] (another process holding the
 //! database's write lock, say) is answered "busy" without running, and a
 //! full queue refuses at once: the server degrades to clean 503s, never to
@@ -22,12 +25,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 
-use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
-use super::models::User;
-use super::{DbError, DbPool};
-use crate::cache::Cache;
+use super::models::{Method, User};
+use super::{DbConn, DbError, DbPool, Listener, Tx};
 
 /// The most pieces of work one transaction carries.
 pub const MAX_BATCH: usize = 256;
@@ -51,9 +52,9 @@ impl Batch {
         self.now = self.now.max(now);
     }
 
-    fn write(&mut self, conn: &mut SqliteConnection) -> Result<(), DbError> {
+    fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), DbError> {
         if !self.sso_logins.is_empty() {
-            User::record_logins(conn, &self.sso_logins, "sso", self.now)?;
+            User::record_logins(tx, &self.sso_logins, Method::Sso, self.now)?;
         }
         Ok(())
     }
@@ -62,17 +63,15 @@ impl Batch {
 /// One piece of work, as the writer thread sees it.
 trait Task: Send {
     /// Runs inside a transaction; may run again if its batch is retried.
-    fn run(&mut self, conn: &mut SqliteConnection, batch: &mut Batch) -> Result<(), DbError>;
+    fn run(&mut self, tx: &mut Tx<'_>, batch: &mut Batch) -> Result<(), DbError>;
     /// Answers the waiter once the work is committed (`Ok`) or failed.
-    fn finish(self: Box<Self>, committed: Result<(), &'static str>, cache: &Cache);
+    fn finish(self: Box<Self>, committed: Result<(), &'static str>);
     fn queued_at(&self) -> Instant;
 }
 
 struct Job<T, F> {
     work: F,
     result: Option<Result<T, DbError>>,
-    /// Cache invalidations to make once the work is committed.
-    after_commit: fn(&T, &Cache),
     reply: oneshot::Sender<Result<T, DbError>>,
     queued_at: Instant,
 }
@@ -80,10 +79,10 @@ struct Job<T, F> {
 impl<T, F> Task for Job<T, F>
 where
     T: Send,
-    F: FnMut(&mut SqliteConnection, &mut Batch) -> Result<T, DbError> + Send,
+    F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send,
 {
-    fn run(&mut self, conn: &mut SqliteConnection, batch: &mut Batch) -> Result<(), DbError> {
-        match (self.work)(conn, batch) {
+    fn run(&mut self, tx: &mut Tx<'_>, batch: &mut Batch) -> Result<(), DbError> {
+        match (self.work)(tx, batch) {
             Ok(value) => {
                 self.result = Some(Ok(value));
                 Ok(())
@@ -95,12 +94,9 @@ where
         }
     }
 
-    fn finish(self: Box<Self>, committed: Result<(), &'static str>, cache: &Cache) {
+    fn finish(self: Box<Self>, committed: Result<(), &'static str>) {
         let answer = match (committed, self.result) {
-            (Ok(()), Some(Ok(value))) => {
-                (self.after_commit)(&value, cache);
-                Ok(value)
-            }
+            (Ok(()), Some(Ok(value))) => Ok(value),
             (Ok(()), Some(Err(e))) => Err(e),
             (Ok(()), None) => Err(DbError::Busy("not run")),
             (Err(why), _) => Err(DbError::Busy(why)),
@@ -122,28 +118,27 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread; it stops when every handle is dropped.
-    pub fn spawn(pool: DbPool, cache: Arc<Cache>) -> Result<Writer, String> {
+    pub fn spawn(pool: DbPool, listener: Arc<dyn Listener>) -> Result<Writer, String> {
         let (queue, work) = sync_channel::<Box<dyn Task>>(QUEUE);
         std::thread::Builder::new()
             .name("portico-writer".into())
-            .spawn(move || run(work, pool, cache))
+            .spawn(move || run(work, pool, &*listener))
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
         Ok(Writer { queue })
     }
 
-    /// Runs `work` in the next batch; resolves once it is committed.
-    /// `work` may run twice (its batch retried), so it must only read what
-    /// it captured. `after_commit` makes the cache invalidations it calls for.
-    pub async fn submit<T, F>(&self, work: F, after_commit: fn(&T, &Cache)) -> Result<T, DbError>
+    /// Runs `work` in the next batch; resolves once it is committed and
+    /// what it changed was told to the listener. `work` may run twice (its
+    /// batch retried), so it must only read what it captured.
+    pub async fn submit<T, F>(&self, work: F) -> Result<T, DbError>
     where
         T: Send + 'static,
-        F: FnMut(&mut SqliteConnection, &mut Batch) -> Result<T, DbError> + Send + 'static,
+        F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Job {
             work,
             result: None,
-            after_commit,
             reply,
             queued_at: Instant::now(),
         });
@@ -162,13 +157,17 @@ impl Writer {
 }
 
 /// Runs `jobs` in one transaction; the error is what failed it.
-fn transaction(conn: &mut SqliteConnection, jobs: &mut [Box<dyn Task>]) -> Result<(), DbError> {
-    conn.immediate_transaction(|conn| {
+fn transaction(
+    conn: &mut DbConn,
+    listener: &dyn Listener,
+    jobs: &mut [Box<dyn Task>],
+) -> Result<(), DbError> {
+    super::transaction(conn, listener, |tx| {
         let mut batch = Batch::default();
         for job in jobs.iter_mut() {
-            job.run(conn, &mut batch)?;
+            job.run(tx, &mut batch)?;
         }
-        batch.write(conn)
+        batch.write(tx)
     })
 }
 
@@ -180,7 +179,7 @@ fn busy_reason(e: &DbError) -> &'static str {
     }
 }
 
-fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, cache: Arc<Cache>) {
+fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, listener: &dyn Listener) {
     while let Ok(first) = work.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -193,7 +192,7 @@ fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, cache: Arc<Cache>) {
             .into_iter()
             .partition(|job| job.queued_at().elapsed() < MAX_WAIT);
         for job in stale {
-            job.finish(Err("waited too long for the database"), &cache);
+            job.finish(Err("waited too long for the database"));
         }
         if live.is_empty() {
             continue;
@@ -203,15 +202,15 @@ fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, cache: Arc<Cache>) {
             Err(e) => {
                 log::warn!("the writer has no database connection: {e}");
                 for job in live {
-                    job.finish(Err("no database connection"), &cache);
+                    job.finish(Err("no database connection"));
                 }
                 continue;
             }
         };
-        match transaction(&mut conn, &mut live) {
+        match transaction(&mut conn, listener, &mut live) {
             Ok(()) => {
                 for job in live {
-                    job.finish(Ok(()), &cache);
+                    job.finish(Ok(()));
                 }
             }
             // A locked database fails every piece alike: no use retrying.
@@ -219,17 +218,17 @@ fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, cache: Arc<Cache>) {
                 log::warn!("a batch of {} sign-in writes failed: {e}", live.len());
                 let why = busy_reason(&e);
                 for job in live {
-                    job.finish(Err(why), &cache);
+                    job.finish(Err(why));
                 }
             }
             // One piece failed: each runs again on its own.
             Err(_) => {
                 for mut job in live {
-                    let outcome = transaction(&mut conn, std::slice::from_mut(&mut job));
+                    let outcome = transaction(&mut conn, listener, std::slice::from_mut(&mut job));
                     if let Err(e) = &outcome {
                         log::warn!("a sign-in write failed: {e}");
                     }
-                    job.finish(outcome.map_err(|e| busy_reason(&e)), &cache);
+                    job.finish(outcome.map_err(|e| busy_reason(&e)));
                 }
             }
         }
@@ -242,7 +241,7 @@ mod tests {
 
     use super::*;
 
-    fn count(conn: &mut SqliteConnection) -> i64 {
+    fn count(conn: &mut DbConn) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct N {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -254,14 +253,12 @@ mod tests {
             .unwrap_or(-1)
     }
 
-    fn put(
-        key: &'static str,
-    ) -> impl FnMut(&mut SqliteConnection, &mut Batch) -> Result<(), DbError> {
-        move |conn, _| {
+    fn put(key: &'static str) -> impl FnMut(&mut Tx<'_>, &mut Batch) -> Result<(), DbError> {
+        move |tx, _| {
             diesel::sql_query(format!(
                 "INSERT INTO settings (key, value) VALUES ('{key}', 'v')"
             ))
-            .execute(conn)?;
+            .execute(&mut **tx)?;
             Ok(())
         }
     }
@@ -272,24 +269,24 @@ mod tests {
     async fn one_failure_does_not_take_its_batch_down() {
         let dir = tempfile::tempdir().unwrap();
         let pool = crate::db::connect(&dir.path().join("w.db").to_string_lossy()).unwrap();
-        let writer = Writer::spawn(pool.clone(), Arc::new(Cache::default())).unwrap();
-        let failing = |conn: &mut SqliteConnection, _: &mut Batch| -> Result<(), DbError> {
+        let writer = Writer::spawn(pool.clone(), Arc::new(())).unwrap();
+        let failing = |tx: &mut Tx<'_>, _: &mut Batch| -> Result<(), DbError> {
             diesel::sql_query("INSERT INTO settings (key, value) VALUES ('half', 'v')")
-                .execute(conn)?;
-            diesel::sql_query("INSERT INTO no_such_table VALUES (1)").execute(conn)?;
+                .execute(&mut **tx)?;
+            diesel::sql_query("INSERT INTO no_such_table VALUES (1)").execute(&mut **tx)?;
             Ok(())
         };
         // A slow first piece holds the writer, so the next three queue up
         // and run as one batch.
-        let slow = |_: &mut SqliteConnection, _: &mut Batch| -> Result<(), DbError> {
+        let slow = |_: &mut Tx<'_>, _: &mut Batch| -> Result<(), DbError> {
             std::thread::sleep(Duration::from_millis(100));
             Ok(())
         };
         let (_, a, b, c) = tokio::join!(
-            writer.submit(slow, |_, _| {}),
-            writer.submit(put("a"), |_, _| {}),
-            writer.submit(failing, |_, _| {}),
-            writer.submit(put("c"), |_, _| {}),
+            writer.submit(slow),
+            writer.submit(put("a")),
+            writer.submit(failing),
+            writer.submit(put("c")),
         );
         assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
         assert!(b.is_err());

@@ -3,17 +3,17 @@
 use std::sync::Arc;
 
 use actix_session::Session;
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
+use super::layout;
 use crate::auth::CurrentUser;
 use crate::auth::session::{self, Method};
 use crate::cache::Fill;
 use crate::db::models::Project;
 use crate::db::{self, DbError};
 use crate::error::AppError;
-use crate::startup::AppState;
-use crate::views::{DashboardPage, ProjectView, format_time, render};
+use crate::state::AppState;
+use crate::views::{DashboardPage, ProjectView, format_time, render, see_other};
 
 /// `GET /`: signed-in users to their dashboard, others to the sign-in page.
 pub async fn root_get(session: Session) -> HttpResponse {
@@ -22,9 +22,7 @@ pub async fn root_get(session: Session) -> HttpResponse {
     } else {
         "/login"
     };
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
+    see_other(to)
 }
 
 /// The company's projects and the ids of those the user belongs to, from
@@ -40,20 +38,18 @@ async fn projects_of(
     ) {
         return Ok((projects, member_of));
     }
-    let state = state.clone();
-    Ok(db::run(&state.pool.clone(), move |conn| {
-        let generation = state.cache.generation();
-        let projects = Project::list_for_company(conn, company_id)?;
-        let member_of = Project::ids_for_member(conn, user_id)?;
-        state
-            .cache
-            .fill(generation, Fill::Projects(company_id, projects.clone()));
-        state
-            .cache
-            .fill(generation, Fill::Memberships(user_id, member_of.clone()));
-        Ok::<_, DbError>((Arc::new(projects), Arc::new(member_of)))
-    })
-    .await?)
+    let cache = state.cache.clone();
+    Ok(state
+        .db
+        .read(move |conn| {
+            let generation = cache.generation();
+            let projects = Project::list_for_company(conn, company_id)?;
+            let member_of = Project::ids_for_member(conn, user_id)?;
+            cache.fill(generation, Fill::Projects(company_id, projects.clone()));
+            cache.fill(generation, Fill::Memberships(user_id, member_of.clone()));
+            Ok::<_, DbError>((Arc::new(projects), Arc::new(member_of)))
+        })
+        .await?)
 }
 
 /// `GET /dashboard`.
@@ -73,7 +69,7 @@ pub async fn dashboard_get(
         })
         .collect();
     let page = DashboardPage {
-        layout: current.layout()?,
+        layout: layout(&current)?,
         name: current.user.name.clone(),
         email: current.user.email.clone(),
         company: current.company.name.clone(),
@@ -84,5 +80,5 @@ pub async fn dashboard_get(
         projects,
         last_login: current.user.last_login_at.map(format_time),
     };
-    Ok(render(&page))
+    Ok(render(&page)?)
 }

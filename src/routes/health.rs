@@ -1,18 +1,12 @@
 //! `GET /healthz`: 200 once the database answers a query.
 
 use actix_web::{HttpResponse, web};
-use diesel::RunQueryDsl;
 use serde_json::json;
 
-use crate::db::{self, DbError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn healthz_get(state: web::Data<AppState>) -> HttpResponse {
-    let answered = db::run(&state.pool, |conn| {
-        diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok::<_, DbError>(())
-    })
-    .await;
+    let answered = state.db.ping().await;
     match answered {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ok"})),
         Err(e) => {

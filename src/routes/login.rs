@@ -1,25 +1,24 @@
 //! Password sign-in (`/login`) and company sign-up (`/signup`) for admins.
-//! argon2id runs on the blocking pool; both forms are throttled per IP and
-//! per account; an unknown email and a wrong password get the same words
-//! and the same work (a dummy hash is verified).
+//! argon2id runs on the hashing threads; both forms are throttled per IP
+//! and per account; an unknown email and a wrong password get the same
+//! words and the same work (a dummy hash is verified).
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::{anonymous_layout, done};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password;
-use crate::auth::session::{self, Method};
-use crate::cli::clean_name;
-use crate::db;
+use crate::auth::session::{self, FlashKind, Method};
 use crate::db::models::{Company, NewAdmin, Role, User};
+use crate::db::{self, DbError};
 use crate::error::AppError;
-use crate::sso::rules::{display_name, normalize_email};
-use crate::startup::AppState;
-use crate::views::{Layout, render, render_with_status};
+use crate::input::{clean_name, display_name, normalize_email};
+use crate::state::AppState;
+use crate::views::{Layout, render, render_with_status, see_other};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -57,14 +56,6 @@ pub struct SignupPage {
     pub errors: SignupErrors,
 }
 
-fn anonymous_layout(session: &Session) -> Result<Layout, AppError> {
-    Ok(Layout {
-        user: None,
-        csrf: session::csrf_token(session)?,
-        flash: session::take_flash(session),
-    })
-}
-
 fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
     req.peer_addr().map(|a| a.ip())
 }
@@ -86,7 +77,7 @@ pub async fn login_get(
         email: String::new(),
         error: None,
         allow_signup: state.allow_signup,
-    }))
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -114,7 +105,10 @@ pub async fn login_post(
     throttle(&state, &req, Some(&email))?;
     let password = form.password;
     let lookup = email.clone();
-    let user = db::run(&state.pool, move |conn| User::find_by_email(conn, &lookup)).await?;
+    let user = state
+        .db
+        .read(move |conn| User::find_by_email(conn, &lookup))
+        .await?;
     // Over-long input is refused after the same work as a wrong password;
     // an unknown email is checked against a dummy hash, for the same time.
     let candidate = if password.chars().count() > password::MAX_LEN {
@@ -127,15 +121,15 @@ pub async fn login_post(
         .hasher
         .verify(candidate, stored)
         .await
-        .map_err(|why| AppError::Db(db::DbError::Busy(why)))?;
+        .map_err(|why| AppError::Db(DbError::Busy(why)))?;
     let outcome = match user {
         Some(user) if matches && user.disabled => Outcome::Disabled,
         Some(user) if matches => {
             let id = user.id;
-            db::run(&state.pool, move |conn| {
-                User::record_login(conn, id, Method::Password.as_str(), db::now())
-            })
-            .await?;
+            state
+                .db
+                .write(move |tx| User::record_login(tx, id, Method::Password, db::now()))
+                .await?;
             Outcome::SignedIn(user)
         }
         _ => Outcome::Refused,
@@ -148,9 +142,7 @@ pub async fn login_post(
             } else {
                 "/dashboard"
             };
-            return Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, to))
-                .finish());
+            return Ok(see_other(to));
         }
         Outcome::Refused => "The email or the password is incorrect.",
         Outcome::Disabled => {
@@ -165,7 +157,7 @@ pub async fn login_post(
             error: Some(error.to_owned()),
             allow_signup: state.allow_signup,
         },
-    ))
+    )?)
 }
 
 fn signup_off() -> AppError {
@@ -188,7 +180,7 @@ pub async fn signup_get(
         name: String::new(),
         email: String::new(),
         errors: SignupErrors::default(),
-    }))
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -238,7 +230,7 @@ pub async fn signup_post(
                 email: form.email.clone(),
                 errors,
             },
-        ))
+        )?)
     };
     let (Some(company), Some(email), false) = (company, email, errors.any()) else {
         return retry(errors, StatusCode::BAD_REQUEST);
@@ -249,33 +241,29 @@ pub async fn signup_post(
         .hash(form.password.clone())
         .await
         .map_err(AppError::Internal)?;
-    let created = db::run(&state.pool, move |conn| {
-        let now = db::now();
-        let admin = NewAdmin {
-            email: &email,
-            name: &admin_name,
-            password_hash: Some(&hash),
-        };
-        let Some((_, admin)) = Company::create_with_admin(conn, &company, admin, now)? else {
-            return Ok(None);
-        };
-        User::record_login(conn, admin.id, Method::Password.as_str(), now)?;
-        Ok::<_, crate::db::DbError>(Some(admin))
-    })
-    .await?;
+    let created = state
+        .db
+        .write(move |tx| {
+            let admin = NewAdmin {
+                email: &email,
+                name: &admin_name,
+                password_hash: Some(&hash),
+                signed_in_by: Some(Method::Password),
+            };
+            Ok(Company::create_with_admin(tx, &company, admin, db::now())?.map(|(_, a)| a))
+        })
+        .await?;
     let Some(admin) = created else {
         errors.email = Some("This email already has an account. Sign in instead.".into());
         return retry(errors, StatusCode::CONFLICT);
     };
     session::begin(&session, &admin, Method::Password, db::now())?;
-    session::flash(
+    Ok(done(
         &session,
-        "ok",
+        "/settings/sso",
+        FlashKind::Ok,
         "Your company is ready. Generate its SSO secret to connect your app.",
-    );
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/settings/sso"))
-        .finish())
+    ))
 }
 
 fn capitalise(s: &str) -> String {

@@ -1,4 +1,5 @@
-//! The route table, in one place.
+//! The route table, in one place, and what every page handler shares: the
+//! layout of a page for the person asking, and the redirect with a flash.
 
 pub mod assets;
 pub mod dashboard;
@@ -8,7 +9,43 @@ pub mod settings;
 pub mod signout;
 pub mod sso;
 
-use actix_web::web;
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+
+use crate::auth::CurrentUser;
+use crate::auth::session::{self, FlashKind};
+use crate::error::AppError;
+use crate::views::{Layout, NavUser, see_other};
+
+/// The layout of a page for a signed-in user, taking the pending flash.
+pub fn layout(current: &CurrentUser) -> Result<Layout, AppError> {
+    Ok(Layout {
+        user: Some(NavUser {
+            name: current.user.name.clone(),
+            email: current.user.email.clone(),
+            company: current.company.name.clone(),
+            settings: current.may_open_settings(),
+        }),
+        csrf: session::csrf_token(&current.session)?,
+        flash: session::take_flash(&current.session),
+    })
+}
+
+/// The layout of a page for a visitor without a session.
+pub fn anonymous_layout(session: &Session) -> Result<Layout, AppError> {
+    Ok(Layout {
+        user: None,
+        csrf: session::csrf_token(session)?,
+        flash: session::take_flash(session),
+    })
+}
+
+/// Redirects to `to` with a flash message for the next page
+/// (post/redirect/get).
+pub fn done(session: &Session, to: &str, kind: FlashKind, text: impl Into<String>) -> HttpResponse {
+    session::flash(session, kind, text);
+    see_other(to)
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(dashboard::root_get))

@@ -3,7 +3,6 @@
 //! signed-out page.
 
 use actix_session::Session;
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::auth::csrf::{CsrfForm, NoFields};
@@ -11,8 +10,8 @@ use crate::auth::session;
 use crate::db::models::{Company, User};
 use crate::db::{self, DbError};
 use crate::error::AppError;
-use crate::startup::AppState;
-use crate::views::{SignedOutPage, render};
+use crate::state::AppState;
+use crate::views::{SignedOutPage, render, see_other};
 
 pub async fn logout_post(
     session: Session,
@@ -23,27 +22,24 @@ pub async fn logout_post(
     // Read from the database, not the cache: a rare request, and the URL an
     // admin just changed (from anywhere) is the one that counts.
     let signout_url = match session::auth(&session, db::now()) {
-        Some(auth) => db::run(&state.pool, move |conn| {
-            let Some(user) = User::find(conn, auth.uid)? else {
-                return Ok::<_, DbError>(None);
-            };
-            Ok(Company::find(conn, user.company_id)?.and_then(|c| c.signout_url))
-        })
-        .await
-        .unwrap_or(None),
+        Some(auth) => state
+            .db
+            .read(move |conn| {
+                let Some(user) = User::find(conn, auth.uid)? else {
+                    return Ok::<_, DbError>(None);
+                };
+                Ok(Company::find(conn, user.company_id)?.and_then(|c| c.signout_url))
+            })
+            .await
+            .unwrap_or(None),
         None => None,
     };
     session::end(&session);
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            signout_url.as_deref().unwrap_or("/signed-out"),
-        ))
-        .finish())
+    Ok(see_other(signout_url.as_deref().unwrap_or("/signed-out")))
 }
 
-pub async fn signed_out_get() -> HttpResponse {
-    render(&SignedOutPage {
+pub async fn signed_out_get() -> Result<HttpResponse, AppError> {
+    Ok(render(&SignedOutPage {
         layout: Default::default(),
-    })
+    })?)
 }

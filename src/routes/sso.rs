@@ -10,12 +10,12 @@ use serde::Serialize;
 
 use crate::auth::session::{self, Method};
 use crate::db;
-use crate::db::DbError;
+use crate::error::AppError;
 use crate::sso::provision::{self, CachedDirectory, LoadingDirectory};
 use crate::sso::rules::{self, Verified};
 use crate::sso::{Context, Failure, Reason, Refusal};
-use crate::startup::AppState;
-use crate::views::{SsoErrorPage, format_time_seconds, render_with_status};
+use crate::state::AppState;
+use crate::views::{SsoErrorPage, format_time_seconds, render_with_status, see_other};
 
 /// The token and return path, wherever they came from.
 #[derive(Default)]
@@ -72,12 +72,9 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
             let ip = ip.clone();
             state
                 .writer
-                .submit(
-                    move |conn, batch| {
-                        provision::admit_and_apply(conn, batch, &verified, now, ip.as_deref())
-                    },
-                    provision::after_sign_in,
-                )
+                .submit(move |tx, batch| {
+                    provision::admit_and_apply(tx, batch, &verified, now, ip.as_deref())
+                })
                 .await
                 .map_err(Failure::Store)
                 .and_then(|admitted| admitted.map_err(Failure::Refused))
@@ -85,10 +82,7 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
         Err(Failure::Refused(refusal)) => {
             // Checks 1–9 refused it: only the audit event is written.
             if let Some(event) = provision::refusal_event(&refusal, now, ip.as_deref()) {
-                let recorded = state
-                    .writer
-                    .submit(move |conn, _| event.insert(conn), |_, _| {})
-                    .await;
+                let recorded = state.writer.submit(move |tx, _| event.insert(tx)).await;
                 if let Err(e) = recorded {
                     log::warn!("could not record an SSO event: {e}");
                 }
@@ -100,13 +94,10 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
 
     let response = match outcome {
         Ok(signed_in) => match session::begin(session, &signed_in.user, Method::Sso, now) {
-            Ok(()) => HttpResponse::SeeOther()
-                .insert_header((
-                    header::LOCATION,
-                    safe_return_to(params.return_to.as_deref()).unwrap_or("/dashboard"),
-                ))
-                .finish(),
-            Err(e) => actix_web::ResponseError::error_response(&e),
+            Ok(()) => {
+                see_other(safe_return_to(params.return_to.as_deref()).unwrap_or("/dashboard"))
+            }
+            Err(e) => actix_web::ResponseError::error_response(&AppError::from(e)),
         },
         Err(Failure::Refused(refusal)) => {
             session::end(session);
@@ -114,7 +105,14 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
         }
         Err(Failure::Store(e)) => {
             session::end(session);
-            actix_web::ResponseError::error_response(&crate::error::AppError::Db(e))
+            actix_web::ResponseError::error_response(&AppError::Db(e))
+        }
+        // Only the cache's directory misses, and its miss is retried.
+        Err(Failure::NotCached) => {
+            session::end(session);
+            actix_web::ResponseError::error_response(&AppError::Internal(
+                "the sign-in directory did not answer".into(),
+            ))
         }
     };
     with_sso_headers(response)
@@ -134,21 +132,23 @@ async fn verify(
         base_url: &state.base_url,
     };
     match rules::verify(token.as_deref(), &ctx, &mut CachedDirectory(&state.cache)) {
-        Err(Failure::Store(DbError::NotCached)) => {}
+        Err(Failure::NotCached) => {}
         Err(Failure::Refused(r)) if r.reason == Reason::BadSignature => {}
         fast => return fast,
     }
-    let state = state.clone();
-    db::run(&state.pool.clone(), move |conn| {
-        let ctx = Context {
-            now,
-            base_url: &state.base_url,
-        };
-        let mut directory = LoadingDirectory::new(&state.cache, conn);
-        Ok(rules::verify(token.as_deref(), &ctx, &mut directory))
-    })
-    .await
-    .unwrap_or_else(|e| Err(Failure::Store(e)))
+    let (cache, base_url) = (state.cache.clone(), state.base_url.clone());
+    state
+        .db
+        .read(move |conn| {
+            let ctx = Context {
+                now,
+                base_url: &base_url,
+            };
+            let mut directory = LoadingDirectory::new(&cache, conn);
+            Ok(rules::verify(token.as_deref(), &ctx, &mut directory))
+        })
+        .await
+        .unwrap_or_else(|e| Err(Failure::Store(e)))
 }
 
 fn with_sso_headers(mut res: HttpResponse) -> HttpResponse {
@@ -202,22 +202,21 @@ fn refused(req: &HttpRequest, refusal: &Refusal, now: i64) -> HttpResponse {
             message: format!("{} {}", reason.headline(), refusal.detail),
         });
     }
-    render_with_status(
-        status,
-        &SsoErrorPage {
-            layout: Default::default(),
-            status: status.as_u16(),
-            code: reason.code(),
-            headline: reason.headline(),
-            advice: reason.advice(),
-            detail: &refusal.detail,
-            hint: reason.hint(),
-            server_time: format_time_seconds(now),
-            server_unix: now,
-            back_url: refusal
-                .company
-                .as_ref()
-                .and_then(|c| c.signout_url.as_deref()),
-        },
-    )
+    let page = SsoErrorPage {
+        layout: Default::default(),
+        status: status.as_u16(),
+        code: reason.code(),
+        headline: reason.headline(),
+        advice: reason.advice(),
+        detail: &refusal.detail,
+        hint: reason.hint(),
+        server_time: format_time_seconds(now),
+        server_unix: now,
+        back_url: refusal
+            .company
+            .as_ref()
+            .and_then(|c| c.signout_url.as_deref()),
+    };
+    render_with_status(status, &page)
+        .unwrap_or_else(|e| actix_web::ResponseError::error_response(&AppError::from(e)))
 }

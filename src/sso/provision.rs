@@ -14,35 +14,39 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use diesel::sqlite::SqliteConnection;
-
 use super::Reason;
 use super::rules::{
-    self, Admission, Context, Directory, Failure, Identity, Ledger, Refusal, Verified,
+    self, Admission, Context, Directory, Failure, Identity, Ledger, LookupError, Refusal, Verified,
 };
 use crate::cache::{Cache, CompanyEntry, Fill};
-use crate::db::DbError;
-use crate::db::models::{Company, NewSsoEvent, NewUser, Project, Role, SsoSecret, UsedToken, User};
+use crate::db::models::{
+    Company, Method, NewSsoEvent, NewUser, Project, Role, SsoEvent, SsoSecret, UsedToken, User,
+};
 use crate::db::writer::Batch;
+use crate::db::{DbConn, DbError, Tx};
 
-/// Checks 4–6 answered by the cache alone: a miss is [`DbError::NotCached`].
+/// Checks 4–6 answered by the cache alone: a miss is
+/// [`LookupError::NotCached`].
 pub struct CachedDirectory<'a>(pub &'a Cache);
 
 impl Directory for CachedDirectory<'_> {
-    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, DbError> {
+    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, LookupError> {
         let entry = self
             .0
             .company_by_public_id(public_id)
-            .ok_or(DbError::NotCached)?;
+            .ok_or(LookupError::NotCached)?;
         Ok(Some((*entry.company).clone()))
     }
-    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, DbError> {
-        let user = self.0.user(user_id).ok_or(DbError::NotCached)?;
-        let entry = self.0.company(user.company_id).ok_or(DbError::NotCached)?;
+    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, LookupError> {
+        let user = self.0.user(user_id).ok_or(LookupError::NotCached)?;
+        let entry = self
+            .0
+            .company(user.company_id)
+            .ok_or(LookupError::NotCached)?;
         Ok(Some((*entry.company).clone()))
     }
-    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, DbError> {
-        let entry = self.0.company(company_id).ok_or(DbError::NotCached)?;
+    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, LookupError> {
+        let entry = self.0.company(company_id).ok_or(LookupError::NotCached)?;
         Ok(entry
             .secrets
             .iter()
@@ -55,13 +59,13 @@ impl Directory for CachedDirectory<'_> {
 /// Checks 4–6 answered by the database, filling the cache on the way.
 pub struct LoadingDirectory<'a> {
     cache: &'a Cache,
-    conn: &'a mut SqliteConnection,
+    conn: &'a mut DbConn,
     generation: u64,
     company: Option<Company>,
 }
 
 impl<'a> LoadingDirectory<'a> {
-    pub fn new(cache: &'a Cache, conn: &'a mut SqliteConnection) -> Self {
+    pub fn new(cache: &'a Cache, conn: &'a mut DbConn) -> Self {
         LoadingDirectory {
             generation: cache.generation(),
             cache,
@@ -72,15 +76,15 @@ impl<'a> LoadingDirectory<'a> {
 }
 
 impl Directory for LoadingDirectory<'_> {
-    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, DbError> {
+    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, LookupError> {
         self.company = Company::find_by_public_id(self.conn, public_id)?;
         Ok(self.company.clone())
     }
-    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, DbError> {
+    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, LookupError> {
         self.company = Company::find_by_user_id(self.conn, user_id)?;
         Ok(self.company.clone())
     }
-    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, DbError> {
+    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, LookupError> {
         let secrets = SsoSecret::usable(self.conn, company_id, now)?;
         if let Some(company) = self.company.take().filter(|c| c.id == company_id) {
             let entry = CompanyEntry {
@@ -94,19 +98,19 @@ impl Directory for LoadingDirectory<'_> {
 }
 
 /// The plain database answers checks 4–6 too: for the token checker.
-impl Directory for SqliteConnection {
-    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, DbError> {
-        Company::find_by_public_id(self, public_id)
+impl Directory for DbConn {
+    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, LookupError> {
+        Ok(Company::find_by_public_id(self, public_id)?)
     }
-    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, DbError> {
-        Company::find_by_user_id(self, user_id)
+    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, LookupError> {
+        Ok(Company::find_by_user_id(self, user_id)?)
     }
-    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, DbError> {
-        SsoSecret::usable(self, company_id, now)
+    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, LookupError> {
+        Ok(SsoSecret::usable(self, company_id, now)?)
     }
 }
 
-impl Ledger for SqliteConnection {
+impl Ledger for DbConn {
     fn jti_used(&mut self, company_id: i64, jti: &str) -> Result<bool, DbError> {
         UsedToken::exists(self, company_id, jti)
     }
@@ -125,28 +129,24 @@ impl Ledger for SqliteConnection {
 const PURGE_EVERY: u64 = 1000;
 static JTI_INSERTS: AtomicU64 = AtomicU64::new(0);
 
-/// A successful sign-in.
+/// A successful sign-in: the user as now written.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub user: User,
-    pub company: Company,
-    /// True on the first visit.
-    pub created: bool,
-    /// What the cache must forget once this is committed.
-    pub role_changed: bool,
-    pub joined_project: bool,
 }
 
 /// The write phase of a sign-in (checks 10–15 and the writes), for the
-/// writer thread. A refusal is `Ok(Err(_))`: its event is written.
+/// writer thread. A refusal is `Ok(Err(_))`: its event is written. What it
+/// changes of cached data (a role, a membership) is recorded on `tx` by the
+/// model functions, and forgotten by the cache once the batch commits.
 pub fn admit_and_apply(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx<'_>,
     batch: &mut Batch,
     verified: &Verified,
     now: i64,
     ip: Option<&str>,
 ) -> Result<Result<SignedIn, Box<Refusal>>, DbError> {
-    let secret = SsoSecret::find_usable(conn, verified.secret_id, now)?
+    let secret = SsoSecret::find_usable(tx, verified.secret_id, now)?
         .filter(|s| s.created_at == verified.secret_created_at);
     let admitted = match secret {
         // Rotated or revoked since the read phase: check 6 fails after all.
@@ -158,40 +158,30 @@ pub fn admit_and_apply(
             iss: verified.claims.iss.clone(),
             user_id: None,
         }))),
-        Some(_) => rules::admit(verified, conn),
+        Some(_) => rules::admit(verified, &mut **tx),
     };
     match admitted {
         Ok(admission) => {
-            let signed_in = apply(conn, batch, verified, admission, now, ip)?;
+            let signed_in = apply(tx, batch, verified, admission, now, ip)?;
             if let Some(secret) = secret {
-                secret.touch(conn, now)?;
+                secret.touch(tx, now)?;
             }
             Ok(Ok(signed_in))
         }
         Err(Failure::Refused(refusal)) => {
             if let Some(event) = refusal_event(&refusal, now, ip) {
-                event.insert(conn)?;
+                event.insert(tx)?;
             }
             Ok(Err(refusal))
         }
         Err(Failure::Store(e)) => Err(e),
-    }
-}
-
-/// Cache invalidations after a committed sign-in.
-pub fn after_sign_in(outcome: &Result<SignedIn, Box<Refusal>>, cache: &Cache) {
-    if let Ok(s) = outcome {
-        if s.role_changed {
-            cache.invalidate_user(s.user.id);
-        }
-        if s.joined_project {
-            cache.invalidate_memberships(s.user.id);
-        }
+        // The ledger is the database: it always answers.
+        Err(Failure::NotCached) => Err(DbError::Busy("the ledger did not answer")),
     }
 }
 
 fn apply(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx<'_>,
     batch: &mut Batch,
     verified: &Verified,
     admission: Admission,
@@ -200,13 +190,13 @@ fn apply(
 ) -> Result<SignedIn, DbError> {
     let company = &verified.company;
     if let Some((jti, expires_at)) = &admission.jti {
-        UsedToken::insert(conn, company.id, jti, *expires_at)?;
+        UsedToken::insert(tx, company.id, jti, *expires_at)?;
         // Now and then, forget ids whose tokens have expired anyway.
         if JTI_INSERTS
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(PURGE_EVERY)
         {
-            UsedToken::purge_expired(conn, now)?;
+            UsedToken::purge_expired(tx, now)?;
         }
     }
     let (mut user, created) = match admission.identity {
@@ -218,45 +208,34 @@ fn apply(
                 name: &name,
                 role: admission.role.unwrap_or(Role::Customer),
                 password_hash: None,
-                signed_in_by: Some("sso"),
+                signed_in_by: Some(Method::Sso),
             };
-            (User::create(conn, new, now)?, true)
+            (User::create(tx, new, now)?, true)
         }
     };
-    let role_changed = match (created, admission.role) {
-        (false, Some(role)) => {
-            User::set_role(conn, user.id, role)?;
-            user.role = role.as_str().to_owned();
-            true
-        }
-        _ => false,
-    };
-    let joined_project = match &admission.project {
-        Some(project) => Project::add_member(conn, project.id, user.id, now)?,
-        None => false,
-    };
+    if let (false, Some(role)) = (created, admission.role) {
+        User::set_role(tx, user.id, role)?;
+        user.role = role;
+    }
+    if let Some(project) = &admission.project {
+        Project::add_member(tx, project.id, user.id, now)?;
+    }
     if !created {
         batch.sso_login(user.id, now);
     }
     user.last_login_at = Some(now);
-    user.last_login_method = Some("sso".to_owned());
+    user.last_login_method = Some(Method::Sso);
     NewSsoEvent {
         company_id: company.id,
         created_at: now,
-        outcome: "ok".to_owned(),
+        outcome: SsoEvent::OK.to_owned(),
         subject: verified.subject(),
         user_id: Some(user.id),
         ip: ip.map(str::to_owned),
         iss: verified.claims.iss.clone(),
     }
-    .insert(conn)?;
-    Ok(SignedIn {
-        user,
-        company: company.clone(),
-        created,
-        role_changed,
-        joined_project,
-    })
+    .insert(tx)?;
+    Ok(SignedIn { user })
 }
 
 /// The audit event of a refusal, when its company is known.
@@ -276,7 +255,7 @@ pub fn refusal_event(refusal: &Refusal, now: i64, ip: Option<&str>) -> Option<Ne
 /// Runs every check on `token` without signing anyone in or writing
 /// anything: the token checker of Settings → SSO.
 pub fn check_only(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     token: Option<&str>,
     ctx: &Context<'_>,
 ) -> Result<(Verified, Admission), Failure> {

@@ -1,10 +1,13 @@
-//! The reason codes of SPEC.md's table: one per check, each with its status,
+//! The reason codes of the README's table of checks: one per check, each
+//! with its status,
 //! a sentence for the person who clicked and a hint for the developer.
 
 use std::fmt;
 
-/// Why a sign-in token was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a sign-in token was refused. The code is the variant's name in
+/// snake case, spelled by strum: one list, one spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Reason {
     TokenMissing,
     TokenMalformed,
@@ -30,51 +33,16 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason code, in the order of the checks.
-    pub const ALL_CODES: [&'static str; 18] = [
-        "token_missing",
-        "token_malformed",
-        "unsupported_algorithm",
-        "missing_claim",
-        "unknown_company",
-        "sso_not_configured",
-        "bad_signature",
-        "token_expired",
-        "token_not_yet_valid",
-        "invalid_audience",
-        "lifetime_too_long",
-        "token_replayed",
-        "invalid_email",
-        "unknown_user",
-        "invalid_role",
-        "email_taken",
-        "unknown_project",
-        "user_disabled",
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Reason::TokenMissing => "token_missing",
-            Reason::TokenMalformed => "token_malformed",
-            Reason::UnsupportedAlgorithm => "unsupported_algorithm",
-            Reason::MissingClaim(_) => "missing_claim",
-            Reason::UnknownCompany => "unknown_company",
-            Reason::SsoNotConfigured => "sso_not_configured",
-            Reason::BadSignature => "bad_signature",
-            Reason::TokenExpired => "token_expired",
-            Reason::TokenNotYetValid => "token_not_yet_valid",
-            Reason::InvalidAudience => "invalid_audience",
-            Reason::LifetimeTooLong => "lifetime_too_long",
-            Reason::TokenReplayed => "token_replayed",
-            Reason::InvalidEmail => "invalid_email",
-            Reason::UnknownUser => "unknown_user",
-            Reason::InvalidRole => "invalid_role",
-            Reason::EmailTaken => "email_taken",
-            Reason::UnknownProject => "unknown_project",
-            Reason::UserDisabled => "user_disabled",
-        }
+    pub fn all_codes() -> Vec<&'static str> {
+        use strum::IntoEnumIterator;
+        Reason::iter().map(Reason::code).collect()
     }
 
-    /// The HTTP status of SPEC.md's table.
+    pub fn code(self) -> &'static str {
+        self.into()
+    }
+
+    /// The HTTP status of the README's table of checks.
     pub fn status(self) -> u16 {
         match self {
             Reason::MissingClaim("exp") => 401,

@@ -1,4 +1,5 @@
-//! The SSO rules of SPEC.md, top to bottom, one reason code per check.
+//! The SSO rules of the README's table of checks ("The SSO checks"), top
+//! to bottom, one reason code per check.
 //!
 //! [`verify`] runs checks 1–9 (the token itself: structure, algorithm,
 //! company, secret, signature, times, audience, lifetime) with read-only
@@ -14,13 +15,10 @@ use super::Reason;
 use super::token::{self, Claims};
 use crate::db::DbError;
 use crate::db::models::{Company, Project, Role, SsoSecret, User};
+use crate::input::{display_name, normalize_email};
 
 /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
 pub const LEEWAY: i64 = 60;
-/// The longest email address accepted (RFC 5321's path limit less `<>`).
-pub const MAX_EMAIL_LEN: usize = 254;
-/// Names longer than this are cut.
-pub const MAX_NAME_CHARS: usize = 200;
 
 /// What the rules need to know about the moment and the server.
 #[derive(Debug, Clone, Copy)]
@@ -30,12 +28,27 @@ pub struct Context<'a> {
     pub base_url: &'a str,
 }
 
+/// Why a [`Directory`] could not answer.
+#[derive(Debug)]
+pub enum LookupError {
+    /// A directory that holds only some of the data (the cache) does not
+    /// hold this: ask one that loads it.
+    NotCached,
+    Store(DbError),
+}
+
+impl From<DbError> for LookupError {
+    fn from(e: DbError) -> Self {
+        LookupError::Store(e)
+    }
+}
+
 /// Read-only look-ups for checks 4–6.
 pub trait Directory {
-    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, DbError>;
-    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, DbError>;
+    fn company_by_public_id(&mut self, public_id: &str) -> Result<Option<Company>, LookupError>;
+    fn company_of_user(&mut self, user_id: i64) -> Result<Option<Company>, LookupError>;
     /// The current secret first, then a previous one still in grace.
-    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, DbError>;
+    fn usable_secrets(&mut self, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, LookupError>;
 }
 
 /// Look-ups for checks 10–15, made inside the sign-in's transaction.
@@ -59,11 +72,24 @@ pub struct Refusal {
     pub user_id: Option<i64>,
 }
 
-/// Why a sign-in did not happen: the token was refused, or the store failed.
+/// Why a sign-in did not happen: the token was refused, or the store failed,
+/// or the directory asked could not tell without loading.
 #[derive(Debug)]
 pub enum Failure {
     Refused(Box<Refusal>),
     Store(DbError),
+    /// [`LookupError::NotCached`]: run the checks again with a loading
+    /// directory.
+    NotCached,
+}
+
+impl From<LookupError> for Failure {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::NotCached => Failure::NotCached,
+            LookupError::Store(e) => Failure::Store(e),
+        }
+    }
 }
 
 impl From<DbError> for Failure {
@@ -400,14 +426,12 @@ pub fn admit(v: &Verified, ledger: &mut impl Ledger) -> Result<Admission, Failur
     // 12. role, when present, is CUSTOMER or AGENT.
     let role = match claims.role.as_deref() {
         None => None,
-        Some("CUSTOMER") => Some(Role::Customer),
-        Some("AGENT") => Some(Role::Agent),
-        Some(other) => {
-            return Err(r.refuse(
+        Some(given) => Some(Role::parse_assignable(given).ok_or_else(|| {
+            r.refuse(
                 Reason::InvalidRole,
-                format!("role is {}; it must be CUSTOMER or AGENT.", shown(other)),
-            ));
-        }
+                format!("role is {}; it must be CUSTOMER or AGENT.", shown(given)),
+            )
+        })?),
     };
 
     // 13. The email is not registered under another company.
@@ -456,66 +480,4 @@ pub fn admit(v: &Verified, ledger: &mut impl Ledger) -> Result<Admission, Failur
             .clone()
             .map(|jti| (jti, exp.saturating_add(LEEWAY))),
     })
-}
-
-/// Trims and lower-cases an address; refuses anything but a plain ASCII
-/// `local@domain.tld`, so that no Unicode case-folding can map one address
-/// onto another account.
-pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
-    let email = raw.trim().to_ascii_lowercase();
-    if email.is_empty() {
-        return Err("it is empty");
-    }
-    if !email.is_ascii() {
-        return Err("only ASCII addresses are accepted");
-    }
-    if email.len() > MAX_EMAIL_LEN {
-        return Err("it is longer than 254 characters");
-    }
-    let Some((local, domain)) = email.split_once('@') else {
-        return Err("it has no @");
-    };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
-    if !local_ok {
-        return Err("the part before @ is not a valid mailbox name");
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    if !domain_ok {
-        return Err("the part after @ is not a domain name");
-    }
-    Ok(email)
-}
-
-/// Control characters, and the invisible ones that can disguise a name:
-/// zero-width spaces and joiners, bidirectional overrides, the BOM.
-fn hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-}
-
-/// The name a new user gets: `name` when it has text, else the email's
-/// local part.
-pub fn display_name(name: Option<&str>, email: &str) -> String {
-    let printable: Option<String> = name.map(|n| n.chars().filter(|c| !hidden(*c)).collect());
-    let name = printable
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(email));
-    name.chars().take(MAX_NAME_CHARS).collect()
 }

@@ -11,7 +11,7 @@ use crate::helpers::*;
 const PASSWORD: &str = "correct-horse-battery";
 
 /// Signs up a company through the form; the client is then its admin.
-async fn sign_up(app: &TestApp, company: &str, email: &str) -> reqwest::Response {
+pub async fn sign_up(app: &TestApp, company: &str, email: &str) -> reqwest::Response {
     let csrf = app.csrf_from("/signup").await;
     app.post_form(
         "/signup",
@@ -33,7 +33,7 @@ async fn sso_status(client: &reqwest::Client, app: &TestApp, token: &str) -> u16
 }
 
 /// A People-page action on a user, with the page's CSRF token.
-async fn person(
+pub async fn person(
     app: &TestApp,
     csrf: &str,
     user_id: i64,
@@ -46,28 +46,28 @@ async fn person(
         .await
 }
 
-async fn admin_app() -> TestApp {
+pub async fn admin_app() -> TestApp {
     let app = spawn_app().await;
     let res = sign_up(&app, "Acme", "ada@acme.test").await;
     assert_eq!(res.status().as_u16(), 303);
     app
 }
 
-async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let csrf = app.csrf_from("/settings/sso").await;
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
     app.post_form(path, &form).await
 }
 
-fn company_of(app: &TestApp, email: &str) -> portico::db::models::Company {
+pub fn company_of(app: &TestApp, email: &str) -> portico::db::models::Company {
     let user = app.find_user(email).unwrap();
     portico::db::models::Company::find(&mut app.conn(), user.company_id)
         .unwrap()
         .unwrap()
 }
 
-async fn rotate(app: &TestApp, grace: &str) -> String {
+pub async fn rotate(app: &TestApp, grace: &str) -> String {
     let res = post(app, "/settings/sso/rotate", &[("grace", grace)]).await;
     assert_eq!(res.status().as_u16(), 303);
     let page = app.get("/settings/sso").await.text().await.unwrap();
@@ -83,7 +83,7 @@ async fn sign_up_creates_the_company_and_its_admin_signed_in() {
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(res.headers()["location"], "/settings/sso");
     let ada = app.find_user("ada@acme.test").unwrap();
-    assert_eq!(ada.role, "ADMIN");
+    assert_eq!(ada.role, Role::Admin);
     assert!(
         ada.password_hash
             .as_deref()
@@ -739,7 +739,7 @@ async fn people_roles_disable_enable_and_sign_out_everywhere() {
     let csrf = app.csrf_from("/settings/people").await;
     let res = person(&app, &csrf, jo.id, "role", &[("role", "AGENT")]).await;
     assert_eq!(res.status().as_u16(), 303);
-    assert_eq!(app.find_user("jo@acme.test").unwrap().role, "AGENT");
+    assert_eq!(app.find_user("jo@acme.test").unwrap().role, Role::Agent);
     let res = person(&app, &csrf, jo.id, "role", &[("role", "ADMIN")]).await;
     assert_eq!(res.status().as_u16(), 400, "Settings never makes an admin");
 
@@ -794,7 +794,7 @@ async fn the_last_admin_cannot_be_locked_out() {
     // And an admin's role is not changed from the People page.
     let res = person(&app, &csrf, bea.id, "role", &[("role", "CUSTOMER")]).await;
     assert_eq!(res.status().as_u16(), 303);
-    assert_eq!(app.find_user("bea@acme.test").unwrap().role, "ADMIN");
+    assert_eq!(app.find_user("bea@acme.test").unwrap().role, Role::Admin);
     // Ada, now the only active admin, still cannot disable herself.
     let res = person(&app, &csrf, ada.id, "disable", &[]).await;
     assert_eq!(res.status().as_u16(), 303);

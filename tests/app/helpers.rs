@@ -8,14 +8,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::prelude::*;
 use portico::config::Settings;
 use portico::db::models::{Company, NewUser, Project, Role, SsoSecret, User};
-use portico::db::{self, DbPool};
+use portico::db::{self, DbError, DbPool, Tx};
 use portico::startup::Application;
+use portico::state::AppState;
 use reqwest::cookie::{CookieStore, Jar};
 use serde_json::{Value, json};
 
 pub struct TestApp {
     pub address: String,
     pub pool: DbPool,
+    /// The running app's state: its cache, for tests that look at it.
+    pub state: actix_web::web::Data<AppState>,
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     _dir: tempfile::TempDir,
@@ -47,6 +50,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     configure(&mut settings);
     let app = Application::build(settings).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
     let pool = db::connect(&db_path.to_string_lossy()).expect("pool");
     let jar = Arc::new(Jar::default());
@@ -55,7 +59,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         jar,
         address,
         pool,
-
+        state,
         _dir: dir,
     }
 }
@@ -75,6 +79,12 @@ impl TestApp {
 
     pub fn conn(&self) -> db::Conn {
         self.pool.get().expect("connection")
+    }
+
+    /// Writes in a transaction of its own, as another process would (the
+    /// CLI): the app's cache hears nothing of it.
+    pub fn outside<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, DbError>) -> T {
+        db::transaction(&mut self.conn(), &(), f).expect("write")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -130,9 +140,11 @@ impl TestApp {
 
     /// A company with a current secret.
     pub fn company(&self, name: &str) -> TestCompany {
-        let mut conn = self.conn();
-        let company = Company::create(&mut conn, name, now()).expect("company");
-        let secret = SsoSecret::rotate(&mut conn, company.id, 0, now()).expect("secret");
+        let (company, secret) = self.outside(|tx| {
+            let company = Company::create(tx, name, now())?;
+            let secret = SsoSecret::rotate(tx, company.id, 0, now())?;
+            Ok((company, secret))
+        });
         TestCompany {
             company,
             secret: secret.secret,
@@ -140,27 +152,23 @@ impl TestApp {
     }
 
     pub fn company_without_secret(&self, name: &str) -> Company {
-        Company::create(&mut self.conn(), name, now()).expect("company")
+        self.outside(|tx| Company::create(tx, name, now()))
     }
 
     pub fn project(&self, company: &Company, name: &str) -> Project {
-        Project::create(&mut self.conn(), company.id, name, now()).expect("project")
+        self.outside(|tx| Project::create(tx, company.id, name, now()))
     }
 
     pub fn user(&self, company: &Company, email: &str, role: Role) -> User {
-        User::create(
-            &mut self.conn(),
-            NewUser {
-                company_id: company.id,
-                email,
-                name: "Seeded",
-                role,
-                password_hash: None,
-                signed_in_by: None,
-            },
-            now(),
-        )
-        .expect("user")
+        let new = NewUser {
+            company_id: company.id,
+            email,
+            name: "Seeded",
+            role,
+            password_hash: None,
+            signed_in_by: None,
+        };
+        self.outside(|tx| User::create(tx, new, now()))
     }
 
     pub fn find_user(&self, email: &str) -> Option<User> {

@@ -1,7 +1,7 @@
 //! Successful sign-ins: provisioning, the three entry points, return_to,
 //! session renewal, rotation, the race, and the headers.
 
-use portico::db::models::{Role, SsoSecret};
+use portico::db::models::{Method, Role, SsoSecret};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -67,7 +67,7 @@ async fn name_defaults_to_the_local_part_and_later_visits_update_only_the_role()
             .as_u16(),
         303
     );
-    assert_eq!(app.find_user("sam@acme.test").unwrap().role, "AGENT");
+    assert_eq!(app.find_user("sam@acme.test").unwrap().role, Role::Agent);
     assert_eq!(app.count("users"), 1);
 }
 
@@ -78,7 +78,7 @@ async fn sso_never_changes_an_admin_and_never_opens_settings() {
     app.user(&acme.company, "boss@acme.test", Role::Admin);
     let token = acme.token("boss@acme.test", json!({"role": "CUSTOMER"}));
     assert_eq!(app.sso(&token).await.status().as_u16(), 303);
-    assert_eq!(app.find_user("boss@acme.test").unwrap().role, "ADMIN");
+    assert_eq!(app.find_user("boss@acme.test").unwrap().role, Role::Admin);
     let dash = app.get("/dashboard").await.text().await.unwrap();
     assert!(
         !dash.contains("href=\"/settings/sso\""),
@@ -113,7 +113,7 @@ async fn invoiced_style_login_path_with_integer_or_string_sub() {
         kim.last_login_at.is_some(),
         "a returning sign-in is recorded"
     );
-    assert_eq!(kim.last_login_method.as_deref(), Some("sso"));
+    assert_eq!(kim.last_login_method, Some(Method::Sso));
     // With companyId too, and return_to.
     let token = sign(
         &json!({"companyId": acme.id(), "sub": kim.id, "exp": now() + 300}),
@@ -295,7 +295,7 @@ async fn rotation_keeps_the_previous_secret_only_for_its_grace_period() {
     let old = acme.secret.clone();
     let claims = |email: &str| json!({"companyId": acme.id(), "email": email, "exp": now() + 300});
 
-    let new = SsoSecret::rotate(&mut app.conn(), acme.company.id, 3600, now()).unwrap();
+    let new = app.outside(|tx| SsoSecret::rotate(tx, acme.company.id, 3600, now()));
     assert_eq!(
         app.sso(&sign(&claims("a@acme.test"), &old))
             .await
@@ -311,7 +311,7 @@ async fn rotation_keeps_the_previous_secret_only_for_its_grace_period() {
         303
     );
 
-    let newest = SsoSecret::rotate(&mut app.conn(), acme.company.id, 0, now()).unwrap();
+    let newest = app.outside(|tx| SsoSecret::rotate(tx, acme.company.id, 0, now()));
     for secret in [&old, &new.secret] {
         let (status, code) =
             error_code(app.sso_json(&sign(&claims("c@acme.test"), secret)).await).await;

@@ -1,14 +1,16 @@
 use diesel::prelude::*;
 
-use super::{NewUser, Role, User};
-use crate::db::DbError;
+use super::{Method, NewUser, Role, User};
 use crate::db::schema::companies;
+use crate::db::{Change, DbConn, DbError, Tx};
 
 /// The first admin of a new company.
 pub struct NewAdmin<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: Option<&'a str>,
+    /// Set when the admin is signed in at once (sign-up).
+    pub signed_in_by: Option<Method>,
 }
 
 /// A customer of the portal: the owner of an SSO secret, users and projects.
@@ -31,7 +33,8 @@ impl Company {
     pub const MIN_TOKEN_LIFETIME: i64 = 60;
     pub const MAX_TOKEN_LIFETIME: i64 = 86_400;
 
-    pub fn create(conn: &mut SqliteConnection, name: &str, now: i64) -> Result<Company, DbError> {
+    /// A new company: nothing of it can be cached yet.
+    pub fn create(tx: &mut Tx<'_>, name: &str, now: i64) -> Result<Company, DbError> {
         Ok(diesel::insert_into(companies::table)
             .values((
                 companies::public_id.eq(super::public_id("cmp")),
@@ -40,39 +43,37 @@ impl Company {
                 companies::created_at.eq(now),
             ))
             .returning(Company::as_returning())
-            .get_result(conn)?)
+            .get_result(&mut **tx)?)
     }
 
-    /// A company and its first admin, in one transaction; `None` when the
-    /// email already belongs to someone (emails are unique portal-wide).
+    /// A company and its first admin; `None` when the email already belongs
+    /// to someone (emails are unique portal-wide).
     pub fn create_with_admin(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx<'_>,
         name: &str,
         admin: NewAdmin<'_>,
         now: i64,
     ) -> Result<Option<(Company, User)>, DbError> {
-        crate::db::immediate(conn, |conn| {
-            if User::find_by_email(conn, admin.email)?.is_some() {
-                return Ok(None);
-            }
-            let company = Company::create(conn, name, now)?;
-            let user = User::create(
-                conn,
-                NewUser {
-                    company_id: company.id,
-                    email: admin.email,
-                    name: admin.name,
-                    role: Role::Admin,
-                    password_hash: admin.password_hash,
-                    signed_in_by: None,
-                },
-                now,
-            )?;
-            Ok(Some((company, user)))
-        })
+        if User::find_by_email(tx, admin.email)?.is_some() {
+            return Ok(None);
+        }
+        let company = Company::create(tx, name, now)?;
+        let user = User::create(
+            tx,
+            NewUser {
+                company_id: company.id,
+                email: admin.email,
+                name: admin.name,
+                role: Role::Admin,
+                password_hash: admin.password_hash,
+                signed_in_by: admin.signed_in_by,
+            },
+            now,
+        )?;
+        Ok(Some((company, user)))
     }
 
-    pub fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<Company>, DbError> {
+    pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Company>, DbError> {
         Ok(companies::table
             .find(id)
             .select(Company::as_select())
@@ -81,7 +82,7 @@ impl Company {
     }
 
     pub fn find_by_public_id(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConn,
         public_id: &str,
     ) -> Result<Option<Company>, DbError> {
         Ok(companies::table
@@ -92,10 +93,7 @@ impl Company {
     }
 
     /// The company of the user with this id, for tokens that carry only `sub`.
-    pub fn find_by_user_id(
-        conn: &mut SqliteConnection,
-        user_id: i64,
-    ) -> Result<Option<Company>, DbError> {
+    pub fn find_by_user_id(conn: &mut DbConn, user_id: i64) -> Result<Option<Company>, DbError> {
         use crate::db::schema::users;
         Ok(companies::table
             .inner_join(users::table)
@@ -107,7 +105,7 @@ impl Company {
 
     /// Sets the max token lifetime and the sign-out URL together.
     pub fn update_options(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx<'_>,
         id: i64,
         max_token_lifetime: i64,
         signout_url: Option<&str>,
@@ -117,7 +115,8 @@ impl Company {
                 companies::max_token_lifetime.eq(max_token_lifetime),
                 companies::signout_url.eq(signout_url),
             ))
-            .execute(conn)?;
+            .execute(&mut **tx)?;
+        tx.changed(Change::Company(id));
         Ok(())
     }
 }

@@ -7,15 +7,19 @@
 
 mod company;
 mod project;
+mod setting;
 mod sso_event;
 mod sso_secret;
 mod user;
 
 pub use company::{Company, NewAdmin};
 pub use project::Project;
+pub use setting::Setting;
 pub use sso_event::{NewSsoEvent, SsoEvent};
 pub use sso_secret::{SsoSecret, UsedToken};
-pub use user::{NewUser, Role, User};
+pub use user::{NewUser, User};
+
+pub use super::types::{Method, Role, SecretState};
 
 use rand::RngCore;
 use rand::rngs::OsRng;

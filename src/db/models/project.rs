@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
-use crate::db::DbError;
 use crate::db::schema::{memberships, projects};
+use crate::db::{Change, DbConn, DbError, Tx};
 
 /// A project of a company; users become members through SSO's `projectId`.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
@@ -17,11 +17,12 @@ pub struct Project {
 
 impl Project {
     pub fn create(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx<'_>,
         company_id: i64,
         name: &str,
         now: i64,
     ) -> Result<Project, DbError> {
+        tx.changed(Change::Projects(company_id));
         Ok(diesel::insert_into(projects::table)
             .values((
                 projects::public_id.eq(super::public_id("proj")),
@@ -30,11 +31,11 @@ impl Project {
                 projects::created_at.eq(now),
             ))
             .returning(Project::as_returning())
-            .get_result(conn)?)
+            .get_result(&mut **tx)?)
     }
 
     pub fn find_in_company(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConn,
         company_id: i64,
         public_id: &str,
     ) -> Result<Option<Project>, DbError> {
@@ -46,10 +47,7 @@ impl Project {
             .pop())
     }
 
-    pub fn list_for_company(
-        conn: &mut SqliteConnection,
-        company_id: i64,
-    ) -> Result<Vec<Project>, DbError> {
+    pub fn list_for_company(conn: &mut DbConn, company_id: i64) -> Result<Vec<Project>, DbError> {
         Ok(projects::table
             .filter(projects::company_id.eq(company_id))
             .order((projects::name.asc(), projects::id.asc()))
@@ -57,10 +55,7 @@ impl Project {
             .load(conn)?)
     }
 
-    pub fn list_for_member(
-        conn: &mut SqliteConnection,
-        user_id: i64,
-    ) -> Result<Vec<Project>, DbError> {
+    pub fn list_for_member(conn: &mut DbConn, user_id: i64) -> Result<Vec<Project>, DbError> {
         Ok(projects::table
             .inner_join(memberships::table)
             .filter(memberships::user_id.eq(user_id))
@@ -72,23 +67,27 @@ impl Project {
     /// Makes the user a member; a second call changes nothing. True when
     /// the user was not a member before.
     pub fn add_member(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx<'_>,
         project_id: i64,
         user_id: i64,
         now: i64,
     ) -> Result<bool, DbError> {
-        let inserted = diesel::insert_or_ignore_into(memberships::table)
+        let inserted = diesel::insert_into(memberships::table)
             .values((
                 memberships::project_id.eq(project_id),
                 memberships::user_id.eq(user_id),
                 memberships::created_at.eq(now),
             ))
-            .execute(conn)?;
+            .on_conflict_do_nothing()
+            .execute(&mut **tx)?;
+        if inserted > 0 {
+            tx.changed(Change::Memberships(user_id));
+        }
         Ok(inserted > 0)
     }
 
     /// The ids of the projects the user belongs to.
-    pub fn ids_for_member(conn: &mut SqliteConnection, user_id: i64) -> Result<Vec<i64>, DbError> {
+    pub fn ids_for_member(conn: &mut DbConn, user_id: i64) -> Result<Vec<i64>, DbError> {
         Ok(memberships::table
             .filter(memberships::user_id.eq(user_id))
             .select(memberships::project_id)
@@ -96,37 +95,36 @@ impl Project {
     }
 
     pub fn rename(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx<'_>,
         company_id: i64,
         public_id: &str,
         name: &str,
     ) -> Result<usize, DbError> {
+        tx.changed(Change::Projects(company_id));
         Ok(diesel::update(
             projects::table
                 .filter(projects::company_id.eq(company_id))
                 .filter(projects::public_id.eq(public_id)),
         )
         .set(projects::name.eq(name))
-        .execute(conn)?)
+        .execute(&mut **tx)?)
     }
 
     /// Deletes the project and its memberships (by cascade).
-    pub fn delete(
-        conn: &mut SqliteConnection,
-        company_id: i64,
-        public_id: &str,
-    ) -> Result<usize, DbError> {
+    pub fn delete(tx: &mut Tx<'_>, company_id: i64, public_id: &str) -> Result<usize, DbError> {
+        tx.changed(Change::Projects(company_id));
+        tx.changed(Change::AllMemberships);
         Ok(diesel::delete(
             projects::table
                 .filter(projects::company_id.eq(company_id))
                 .filter(projects::public_id.eq(public_id)),
         )
-        .execute(conn)?)
+        .execute(&mut **tx)?)
     }
 
     /// The company's projects with their member counts.
     pub fn list_with_member_counts(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConn,
         company_id: i64,
     ) -> Result<Vec<(Project, i64)>, DbError> {
         let projects = Self::list_for_company(conn, company_id)?;

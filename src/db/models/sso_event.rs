@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
-use crate::db::DbError;
 use crate::db::schema::sso_events;
+use crate::db::{DbConn, DbError, Tx};
 
 /// One SSO attempt for a known company: the audit log of Settings → SSO.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -10,7 +10,7 @@ pub struct SsoEvent {
     pub id: i64,
     pub company_id: i64,
     pub created_at: i64,
-    /// `ok` or a reason code.
+    /// [`SsoEvent::OK`] or a reason code.
     pub outcome: String,
     pub subject: Option<String>,
     pub user_id: Option<i64>,
@@ -40,7 +40,7 @@ fn cut(s: Option<String>) -> Option<String> {
 }
 
 impl NewSsoEvent {
-    pub fn insert(&self, conn: &mut SqliteConnection) -> Result<(), DbError> {
+    pub fn insert(&self, tx: &mut Tx<'_>) -> Result<(), DbError> {
         let row = NewSsoEvent {
             subject: cut(self.subject.clone()),
             iss: cut(self.iss.clone()),
@@ -48,14 +48,21 @@ impl NewSsoEvent {
         };
         diesel::insert_into(sso_events::table)
             .values(&row)
-            .execute(conn)?;
+            .execute(&mut **tx)?;
         Ok(())
     }
 }
 
 impl SsoEvent {
+    /// The outcome of a sign-in that succeeded.
+    pub const OK: &'static str = "ok";
+
+    pub fn is_ok(&self) -> bool {
+        self.outcome == Self::OK
+    }
+
     pub fn recent(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConn,
         company_id: i64,
         limit: i64,
     ) -> Result<Vec<SsoEvent>, DbError> {

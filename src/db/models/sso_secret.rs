@@ -1,7 +1,8 @@
 use diesel::prelude::*;
 
-use crate::db::DbError;
+use super::SecretState::{self, Current, Previous};
 use crate::db::schema::{sso_secrets, used_tokens};
+use crate::db::{Change, DbConn, DbError, Tx};
 
 /// A company's HS256 key. The text itself is the HMAC key (its UTF-8
 /// bytes), as every JWT library uses a string secret.
@@ -10,8 +11,8 @@ use crate::db::schema::{sso_secrets, used_tokens};
 pub struct SsoSecret {
     pub id: i64,
     pub company_id: i64,
-    /// `current`, or `previous` while inside its grace period.
-    pub state: String,
+    /// Current, or previous while inside its grace period.
+    pub state: SecretState,
     pub secret: String,
     pub created_at: i64,
     /// For a previous secret: when it stops working.
@@ -32,9 +33,6 @@ impl std::fmt::Debug for SsoSecret {
     }
 }
 
-pub const CURRENT: &str = "current";
-pub const PREVIOUS: &str = "previous";
-
 /// 48 letters and digits: ≈ 285 bits from the OS RNG.
 const SECRET_LEN: usize = 48;
 
@@ -46,16 +44,12 @@ impl SsoSecret {
     }
 
     pub fn is_current(&self) -> bool {
-        self.state == CURRENT
+        self.state == Current
     }
 
     /// The secrets a token may be signed with now: the current one first,
     /// then a previous one whose grace period has not ended.
-    pub fn usable(
-        conn: &mut SqliteConnection,
-        company_id: i64,
-        now: i64,
-    ) -> Result<Vec<SsoSecret>, DbError> {
+    pub fn usable(conn: &mut DbConn, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, DbError> {
         let mut rows = sso_secrets::table
             .filter(sso_secrets::company_id.eq(company_id))
             .select(SsoSecret::as_select())
@@ -67,62 +61,58 @@ impl SsoSecret {
 
     /// Generates a new current secret. The old current one keeps working for
     /// `grace` seconds (0: revoked at once); any older previous secret is
-    /// dropped. One immediate transaction, so concurrent rotations serialise
-    /// and a sign-in sees either the old set or the new one.
+    /// dropped. Inside the caller's write transaction, so concurrent
+    /// rotations serialise and a sign-in sees either the old set or the new.
     pub fn rotate(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx<'_>,
         company_id: i64,
         grace: i64,
         now: i64,
     ) -> Result<SsoSecret, DbError> {
-        crate::db::immediate(conn, |conn| {
-            diesel::delete(
-                sso_secrets::table
-                    .filter(sso_secrets::company_id.eq(company_id))
-                    .filter(sso_secrets::state.eq(PREVIOUS)),
-            )
-            .execute(conn)?;
-            let current = sso_secrets::table
+        tx.changed(Change::Company(company_id));
+        diesel::delete(
+            sso_secrets::table
                 .filter(sso_secrets::company_id.eq(company_id))
-                .filter(sso_secrets::state.eq(CURRENT));
-            if grace > 0 {
-                diesel::update(current)
-                    .set((
-                        sso_secrets::state.eq(PREVIOUS),
-                        sso_secrets::expires_at.eq(now.saturating_add(grace)),
-                    ))
-                    .execute(conn)?;
-            } else {
-                diesel::delete(current).execute(conn)?;
-            }
-            Ok(diesel::insert_into(sso_secrets::table)
-                .values((
-                    sso_secrets::company_id.eq(company_id),
-                    sso_secrets::state.eq(CURRENT),
-                    sso_secrets::secret.eq(super::random_alphanumeric(SECRET_LEN)),
-                    sso_secrets::created_at.eq(now),
+                .filter(sso_secrets::state.eq(Previous)),
+        )
+        .execute(&mut **tx)?;
+        let current = sso_secrets::table
+            .filter(sso_secrets::company_id.eq(company_id))
+            .filter(sso_secrets::state.eq(Current));
+        if grace > 0 {
+            diesel::update(current)
+                .set((
+                    sso_secrets::state.eq(Previous),
+                    sso_secrets::expires_at.eq(now.saturating_add(grace)),
                 ))
-                .returning(SsoSecret::as_returning())
-                .get_result(conn)?)
-        })
+                .execute(&mut **tx)?;
+        } else {
+            diesel::delete(current).execute(&mut **tx)?;
+        }
+        Ok(diesel::insert_into(sso_secrets::table)
+            .values((
+                sso_secrets::company_id.eq(company_id),
+                sso_secrets::state.eq(Current),
+                sso_secrets::secret.eq(super::random_alphanumeric(SECRET_LEN)),
+                sso_secrets::created_at.eq(now),
+            ))
+            .returning(SsoSecret::as_returning())
+            .get_result(&mut **tx)?)
     }
 
     /// Ends the previous secret's grace period now.
-    pub fn revoke_previous(conn: &mut SqliteConnection, company_id: i64) -> Result<usize, DbError> {
+    pub fn revoke_previous(tx: &mut Tx<'_>, company_id: i64) -> Result<usize, DbError> {
+        tx.changed(Change::Company(company_id));
         Ok(diesel::delete(
             sso_secrets::table
                 .filter(sso_secrets::company_id.eq(company_id))
-                .filter(sso_secrets::state.eq(PREVIOUS)),
+                .filter(sso_secrets::state.eq(Previous)),
         )
-        .execute(conn)?)
+        .execute(&mut **tx)?)
     }
 
     /// The secret with this id, if it may still sign tokens now.
-    pub fn find_usable(
-        conn: &mut SqliteConnection,
-        id: i64,
-        now: i64,
-    ) -> Result<Option<SsoSecret>, DbError> {
+    pub fn find_usable(conn: &mut DbConn, id: i64, now: i64) -> Result<Option<SsoSecret>, DbError> {
         let secret = sso_secrets::table
             .find(id)
             .select(SsoSecret::as_select())
@@ -131,14 +121,16 @@ impl SsoSecret {
         Ok(secret.filter(|s| s.is_current() || s.expires_at.is_some_and(|t| t > now)))
     }
 
-    /// Records a use, at most once a minute: the page shows minutes.
-    pub fn touch(&self, conn: &mut SqliteConnection, now: i64) -> Result<(), DbError> {
+    /// Records a use, at most once a minute: the page shows minutes. The
+    /// cached copy keeps its older time: only Settings → SSO shows it, and
+    /// that page reads the database.
+    pub fn touch(&self, tx: &mut Tx<'_>, now: i64) -> Result<(), DbError> {
         if self.last_used_at.is_some_and(|t| now - t < 60) {
             return Ok(());
         }
         diesel::update(sso_secrets::table.find(self.id))
             .set(sso_secrets::last_used_at.eq(now))
-            .execute(conn)?;
+            .execute(&mut **tx)?;
         Ok(())
     }
 }
@@ -147,11 +139,7 @@ impl SsoSecret {
 pub struct UsedToken;
 
 impl UsedToken {
-    pub fn exists(
-        conn: &mut SqliteConnection,
-        company_id: i64,
-        jti: &str,
-    ) -> Result<bool, DbError> {
+    pub fn exists(conn: &mut DbConn, company_id: i64, jti: &str) -> Result<bool, DbError> {
         Ok(diesel::select(diesel::dsl::exists(
             used_tokens::table
                 .filter(used_tokens::company_id.eq(company_id))
@@ -161,7 +149,7 @@ impl UsedToken {
     }
 
     pub fn insert(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx<'_>,
         company_id: i64,
         jti: &str,
         expires_at: i64,
@@ -172,16 +160,16 @@ impl UsedToken {
                 used_tokens::jti.eq(jti),
                 used_tokens::expires_at.eq(expires_at),
             ))
-            .execute(conn)?;
+            .execute(&mut **tx)?;
         Ok(())
     }
 
     /// Forgets ids whose tokens have expired: they would be refused as
     /// `token_expired` anyway.
-    pub fn purge_expired(conn: &mut SqliteConnection, now: i64) -> Result<usize, DbError> {
+    pub fn purge_expired(tx: &mut Tx<'_>, now: i64) -> Result<usize, DbError> {
         Ok(
             diesel::delete(used_tokens::table.filter(used_tokens::expires_at.lt(now)))
-                .execute(conn)?,
+                .execute(&mut **tx)?,
         )
     }
 }

@@ -1,40 +1,8 @@
 use diesel::prelude::*;
 
-use crate::db::DbError;
+use super::{Method, Role};
 use crate::db::schema::users;
-
-/// What a user may see and do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Customer,
-    Agent,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "CUSTOMER",
-            Role::Agent => "AGENT",
-            Role::Admin => "ADMIN",
-        }
-    }
-
-    /// Exact, upper-case names only, as SPEC.md writes them.
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "CUSTOMER" => Some(Role::Customer),
-            "AGENT" => Some(Role::Agent),
-            "ADMIN" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    /// Agents and admins see all of the company's projects.
-    pub fn sees_all_projects(self) -> bool {
-        matches!(self, Role::Agent | Role::Admin)
-    }
-}
+use crate::db::{Change, DbConn, DbError, Tx};
 
 /// A person of a company: a customer or agent arriving by SSO, or an admin.
 #[derive(Clone, PartialEq, Queryable, Selectable, Identifiable)]
@@ -46,14 +14,14 @@ pub struct User {
     /// Trimmed, lower-cased ASCII; unique across all companies.
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: Option<String>,
     pub disabled: bool,
     /// Bumped by "sign out everywhere": sessions holding an older epoch end.
     pub session_epoch: i64,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
-    pub last_login_method: Option<String>,
+    pub last_login_method: Option<Method>,
 }
 
 // The password hash stays out of `{:?}`.
@@ -77,35 +45,32 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     /// `Some(method)` when the user is created by signing in: their first
     /// sign-in is written with the row itself.
-    pub signed_in_by: Option<&'a str>,
+    pub signed_in_by: Option<Method>,
 }
 
 impl User {
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Customer)
+        self.role
     }
 
-    pub fn create(
-        conn: &mut SqliteConnection,
-        new: NewUser<'_>,
-        now: i64,
-    ) -> Result<User, DbError> {
+    /// A new user: nothing of them can be cached yet.
+    pub fn create(tx: &mut Tx<'_>, new: NewUser<'_>, now: i64) -> Result<User, DbError> {
         Ok(diesel::insert_into(users::table)
             .values((
                 users::company_id.eq(new.company_id),
                 users::email.eq(new.email),
                 users::name.eq(new.name),
-                users::role.eq(new.role.as_str()),
+                users::role.eq(new.role),
                 users::password_hash.eq(new.password_hash),
                 users::created_at.eq(now),
                 users::last_login_at.eq(new.signed_in_by.map(|_| now)),
                 users::last_login_method.eq(new.signed_in_by),
             ))
             .returning(User::as_returning())
-            .get_result(conn)?)
+            .get_result(&mut **tx)?)
     }
 
-    pub fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<User>, DbError> {
+    pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {
         Ok(users::table
             .find(id)
             .select(User::as_select())
@@ -113,10 +78,7 @@ impl User {
             .pop())
     }
 
-    pub fn find_by_email(
-        conn: &mut SqliteConnection,
-        email: &str,
-    ) -> Result<Option<User>, DbError> {
+    pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, DbError> {
         Ok(users::table
             .filter(users::email.eq(email))
             .select(User::as_select())
@@ -125,7 +87,7 @@ impl User {
     }
 
     pub fn find_in_company(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConn,
         company_id: i64,
         id: i64,
     ) -> Result<Option<User>, DbError> {
@@ -137,33 +99,22 @@ impl User {
             .pop())
     }
 
-    pub fn set_role(conn: &mut SqliteConnection, id: i64, role: Role) -> Result<(), DbError> {
+    pub fn set_role(tx: &mut Tx<'_>, id: i64, role: Role) -> Result<(), DbError> {
         diesel::update(users::table.find(id))
-            .set(users::role.eq(role.as_str()))
-            .execute(conn)?;
+            .set(users::role.eq(role))
+            .execute(&mut **tx)?;
+        tx.changed(Change::User(id));
         Ok(())
     }
 
-    /// `method` is `sso` or `password`.
-    pub fn record_login(
-        conn: &mut SqliteConnection,
-        id: i64,
-        method: &str,
-        now: i64,
-    ) -> Result<(), DbError> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::last_login_at.eq(now),
-                users::last_login_method.eq(method),
-            ))
-            .execute(conn)?;
-        Ok(())
+    pub fn record_login(tx: &mut Tx<'_>, id: i64, method: Method, now: i64) -> Result<(), DbError> {
+        Self::record_logins(tx, &[id], method, now)
     }
 
     /// One page of the company's users, admins first then by email,
     /// optionally filtered by a piece of email or name.
     pub fn list_for_company(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConn,
         company_id: i64,
         search: Option<&str>,
         limit: i64,
@@ -191,7 +142,7 @@ impl User {
         };
         let total = filtered().count().get_result(conn)?;
         let rows = filtered()
-            .order((users::role.eq("ADMIN").desc(), users::email.asc()))
+            .order((users::role.eq(Role::Admin).desc(), users::email.asc()))
             .limit(limit)
             .offset(offset)
             .select(User::as_select())
@@ -202,9 +153,9 @@ impl User {
     /// Records a sign-in of several users at once: one statement for a
     /// whole batch of sign-ins.
     pub fn record_logins(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx<'_>,
         ids: &[i64],
-        method: &str,
+        method: Method,
         now: i64,
     ) -> Result<(), DbError> {
         diesel::update(users::table.filter(users::id.eq_any(ids)))
@@ -212,37 +163,35 @@ impl User {
                 users::last_login_at.eq(now),
                 users::last_login_method.eq(method),
             ))
-            .execute(conn)?;
+            .execute(&mut **tx)?;
+        for id in ids {
+            tx.changed(Change::User(*id));
+        }
         Ok(())
     }
 
-    pub fn set_disabled(
-        conn: &mut SqliteConnection,
-        id: i64,
-        disabled: bool,
-    ) -> Result<(), DbError> {
+    pub fn set_disabled(tx: &mut Tx<'_>, id: i64, disabled: bool) -> Result<(), DbError> {
         diesel::update(users::table.find(id))
             .set(users::disabled.eq(disabled))
-            .execute(conn)?;
+            .execute(&mut **tx)?;
+        tx.changed(Change::User(id));
         Ok(())
     }
 
     /// "Sign out everywhere": every session holding the old epoch ends.
-    pub fn bump_session_epoch(conn: &mut SqliteConnection, id: i64) -> Result<(), DbError> {
+    pub fn bump_session_epoch(tx: &mut Tx<'_>, id: i64) -> Result<(), DbError> {
         diesel::update(users::table.find(id))
             .set(users::session_epoch.eq(users::session_epoch + 1))
-            .execute(conn)?;
+            .execute(&mut **tx)?;
+        tx.changed(Change::User(id));
         Ok(())
     }
 
     /// Admins of the company who can still sign in.
-    pub fn count_active_admins(
-        conn: &mut SqliteConnection,
-        company_id: i64,
-    ) -> Result<i64, DbError> {
+    pub fn count_active_admins(conn: &mut DbConn, company_id: i64) -> Result<i64, DbError> {
         Ok(users::table
             .filter(users::company_id.eq(company_id))
-            .filter(users::role.eq(Role::Admin.as_str()))
+            .filter(users::role.eq(Role::Admin))
             .filter(users::disabled.eq(false))
             .count()
             .get_result(conn)?)

@@ -8,24 +8,57 @@ pub mod projects;
 pub mod sso;
 
 use actix_web::HttpResponse;
-use actix_web::http::header;
 
 use crate::auth::extract::AdminUser;
-use crate::auth::session;
+use crate::views::see_other;
 
 /// `GET /settings`.
 pub async fn settings_get(_admin: AdminUser) -> HttpResponse {
-    see_other("/settings/sso")
+    see_other(Nav::Sso.href())
 }
 
-pub fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
+/// The pages of Settings, in the order of its menu
+/// (templates/settings/layout.html).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
+pub enum Nav {
+    Sso,
+    Projects,
+    People,
 }
 
-/// Redirects to `to` with a flash message for the next page.
-pub fn done(admin: &AdminUser, to: &str, kind: &str, text: impl Into<String>) -> HttpResponse {
-    session::flash(&admin.0.session, kind, text);
-    see_other(to)
+/// One entry of the Settings menu, as the template shows it.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+impl Nav {
+    pub fn href(self) -> &'static str {
+        match self {
+            Nav::Sso => "/settings/sso",
+            Nav::Projects => "/settings/projects",
+            Nav::People => "/settings/people",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Nav::Sso => "SSO",
+            Nav::Projects => "Projects",
+            Nav::People => "People",
+        }
+    }
+
+    /// The menu, with this page marked current.
+    pub fn items(self) -> Vec<NavItem> {
+        use strum::IntoEnumIterator;
+        Nav::iter()
+            .map(|item| NavItem {
+                href: item.href(),
+                label: item.label(),
+                current: item == self,
+            })
+            .collect()
+    }
 }

@@ -7,13 +7,15 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::done;
+use super::Nav;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::extract::AdminUser;
-use crate::db::models::{Role, User};
-use crate::db::{self, DbError};
+use crate::auth::session::FlashKind;
+use crate::db::models::{Method, Role, User};
+use crate::db::{DbError, Tx};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::routes::{done, layout};
+use crate::state::AppState;
 use crate::views::{Layout, format_time, render_with_status};
 
 const PER_PAGE: i64 = 50;
@@ -27,7 +29,7 @@ pub struct PersonRow {
     pub is_admin: bool,
     pub is_self: bool,
     pub disabled: bool,
-    pub method: String,
+    pub method: &'static str,
     pub last_login: String,
 }
 
@@ -35,7 +37,7 @@ pub struct PersonRow {
 #[template(path = "settings/people.html")]
 pub struct PeoplePage {
     pub layout: Layout,
-    pub nav: &'static str,
+    pub nav: Nav,
     pub people: Vec<PersonRow>,
     pub q: String,
     pub page: i64,
@@ -59,19 +61,21 @@ pub async fn people_get(
 ) -> Result<HttpResponse, AppError> {
     let q = query.q.trim().chars().take(100).collect::<String>();
     let page = query.page.unwrap_or(1).max(1);
-    let company_id = admin.0.company.id;
+    let company_id = admin.company.id;
     let search = (!q.is_empty()).then(|| q.clone());
-    let (users, total) = db::run(&state.pool, move |conn| {
-        User::list_for_company(
-            conn,
-            company_id,
-            search.as_deref(),
-            PER_PAGE,
-            (page - 1) * PER_PAGE,
-        )
-    })
-    .await?;
-    let me = admin.0.user.id;
+    let (users, total) = state
+        .db
+        .read(move |conn| {
+            User::list_for_company(
+                conn,
+                company_id,
+                search.as_deref(),
+                PER_PAGE,
+                (page - 1) * PER_PAGE,
+            )
+        })
+        .await?;
+    let me = admin.user.id;
     let people = users
         .into_iter()
         .map(|u| PersonRow {
@@ -82,10 +86,10 @@ pub async fn people_get(
             name: u.name,
             email: u.email,
             disabled: u.disabled,
-            method: match u.last_login_method.as_deref() {
-                Some("sso") => "through SSO".into(),
-                Some("password") => "with a password".into(),
-                _ => String::new(),
+            method: match u.last_login_method {
+                Some(Method::Sso) => "through SSO",
+                Some(Method::Password) => "with a password",
+                None => "",
             },
             last_login: u
                 .last_login_at
@@ -96,15 +100,15 @@ pub async fn people_get(
     Ok(render_with_status(
         StatusCode::OK,
         &PeoplePage {
-            layout: admin.0.layout()?,
-            nav: "people",
+            layout: layout(&admin)?,
+            nav: Nav::People,
             people,
             q,
             page,
             total,
             pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
         },
-    ))
+    )?)
 }
 
 #[derive(Deserialize)]
@@ -118,29 +122,27 @@ enum Change {
     Refused(String),
 }
 
-/// Applies `f` to a user of the admin's company, in one transaction.
+/// Applies `f` to a user of the admin's company, in one transaction. The
+/// model functions `f` calls tell the cache what changed.
 async fn change(
     state: &AppState,
     admin: &AdminUser,
     user_id: i64,
-    f: impl FnOnce(&mut diesel::SqliteConnection, &User) -> Result<Change, DbError> + Send + 'static,
+    f: impl FnOnce(&mut Tx<'_>, &User) -> Result<Change, DbError> + Send + 'static,
 ) -> Result<HttpResponse, AppError> {
-    let company_id = admin.0.company.id;
-    let outcome = db::run(&state.pool, move |conn| {
-        db::immediate(conn, |conn| {
-            match User::find_in_company(conn, company_id, user_id)? {
-                Some(user) => f(conn, &user).map(Some),
+    let company_id = admin.company.id;
+    let outcome = state
+        .db
+        .write(
+            move |tx| match User::find_in_company(tx, company_id, user_id)? {
+                Some(user) => f(tx, &user).map(Some),
                 None => Ok(None),
-            }
-        })
-    })
-    .await?;
-    // Role, disabled flag and session epoch are what the per-request session
-    // check reads from the cache: forget the user now that it is committed.
-    state.cache.invalidate_user(user_id);
+            },
+        )
+        .await?;
     match outcome {
-        Some(Change::Done(text)) => Ok(done(admin, PAGE, "ok", text)),
-        Some(Change::Refused(text)) => Ok(done(admin, PAGE, "error", text)),
+        Some(Change::Done(text)) => Ok(done(&admin.session, PAGE, FlashKind::Ok, text)),
+        Some(Change::Refused(text)) => Ok(done(&admin.session, PAGE, FlashKind::Error, text)),
         None => Err(AppError::NotFound),
     }
 }
@@ -152,23 +154,16 @@ pub async fn role_post(
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
-    let role = match form.role.as_str() {
-        "CUSTOMER" => Role::Customer,
-        "AGENT" => Role::Agent,
-        _ => {
-            return Err(AppError::BadRequest(
-                "The role must be CUSTOMER or AGENT.".into(),
-            ));
-        }
-    };
-    change(&state, &admin, path.into_inner(), move |conn, user| {
+    let role = Role::parse_assignable(&form.role)
+        .ok_or_else(|| AppError::BadRequest("The role must be CUSTOMER or AGENT.".into()))?;
+    change(&state, &admin, path.into_inner(), move |tx, user| {
         if user.role() == Role::Admin {
             return Ok(Change::Refused(format!(
                 "{} is an admin; an admin's role is not changed here.",
                 user.email
             )));
         }
-        User::set_role(conn, user.id, role)?;
+        User::set_role(tx, user.id, role)?;
         Ok(Change::Done(format!(
             "{} is now {}.",
             user.email,
@@ -185,8 +180,8 @@ pub async fn disable_post(
     path: web::Path<i64>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let me = admin.0.user.id;
-    change(&state, &admin, path.into_inner(), move |conn, user| {
+    let me = admin.user.id;
+    change(&state, &admin, path.into_inner(), move |tx, user| {
         if user.id == me {
             return Ok(Change::Refused(
                 "You cannot disable your own account.".into(),
@@ -194,13 +189,13 @@ pub async fn disable_post(
         }
         if user.role() == Role::Admin
             && !user.disabled
-            && User::count_active_admins(conn, user.company_id)? <= 1
+            && User::count_active_admins(tx, user.company_id)? <= 1
         {
             return Ok(Change::Refused(
                 "The last active admin cannot be disabled.".into(),
             ));
         }
-        User::set_disabled(conn, user.id, true)?;
+        User::set_disabled(tx, user.id, true)?;
         Ok(Change::Done(format!(
             "{} is disabled: their sessions ended and sign-ins are refused.",
             user.email
@@ -216,8 +211,8 @@ pub async fn enable_post(
     path: web::Path<i64>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    change(&state, &admin, path.into_inner(), |conn, user| {
-        User::set_disabled(conn, user.id, false)?;
+    change(&state, &admin, path.into_inner(), |tx, user| {
+        User::set_disabled(tx, user.id, false)?;
         Ok(Change::Done(format!("{} is enabled again.", user.email)))
     })
     .await
@@ -231,8 +226,8 @@ pub async fn sign_out_post(
     path: web::Path<i64>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    change(&state, &admin, path.into_inner(), |conn, user| {
-        User::bump_session_epoch(conn, user.id)?;
+    change(&state, &admin, path.into_inner(), |tx, user| {
+        User::bump_session_epoch(tx, user.id)?;
         Ok(Change::Done(format!(
             "{} was signed out everywhere.",
             user.email

@@ -5,14 +5,16 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::done;
+use super::Nav;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::extract::AdminUser;
-use crate::cli::clean_name;
+use crate::auth::session::FlashKind;
 use crate::db::models::Project;
 use crate::db::{self, DbError};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::input::clean_name;
+use crate::routes::{done, layout};
+use crate::state::AppState;
 use crate::views::{Layout, format_time, render_with_status};
 
 pub struct ProjectRow {
@@ -26,7 +28,7 @@ pub struct ProjectRow {
 #[template(path = "settings/projects.html")]
 pub struct ProjectsPage {
     pub layout: Layout,
-    pub nav: &'static str,
+    pub nav: Nav,
     pub projects: Vec<ProjectRow>,
     pub new_name: String,
     pub error: Option<String>,
@@ -35,14 +37,14 @@ pub struct ProjectsPage {
 const PAGE: &str = "/settings/projects";
 
 async fn page(state: &AppState, admin: &AdminUser) -> Result<ProjectsPage, AppError> {
-    let company_id = admin.0.company.id;
-    let rows = db::run(&state.pool, move |conn| {
-        Project::list_with_member_counts(conn, company_id)
-    })
-    .await?;
+    let company_id = admin.company.id;
+    let rows = state
+        .db
+        .read(move |conn| Project::list_with_member_counts(conn, company_id))
+        .await?;
     Ok(ProjectsPage {
-        layout: admin.0.layout()?,
-        nav: "projects",
+        layout: layout(admin)?,
+        nav: Nav::Projects,
         projects: rows
             .into_iter()
             .map(|(p, members)| ProjectRow {
@@ -65,9 +67,10 @@ pub async fn projects_get(
     Ok(render_with_status(
         StatusCode::OK,
         &page(&state, &admin).await?,
-    ))
+    )?)
 }
 
+/// The page again, with `error` and what was typed (`name`).
 async fn refuse(
     state: &AppState,
     admin: &AdminUser,
@@ -78,7 +81,7 @@ async fn refuse(
     let mut p = page(state, admin).await?;
     p.new_name = name.to_owned();
     p.error = Some(error);
-    Ok(render_with_status(status, &p))
+    Ok(render_with_status(status, &p)?)
 }
 
 #[derive(Deserialize)]
@@ -86,6 +89,31 @@ async fn refuse(
 pub struct NameForm {
     #[serde(default)]
     name: String,
+}
+
+/// What a project write answers: done, or the page again with why not.
+async fn save(
+    state: &AppState,
+    admin: &AdminUser,
+    typed: &str,
+    written: Result<Option<String>, DbError>,
+    name: &str,
+) -> Result<HttpResponse, AppError> {
+    match written {
+        Ok(Some(text)) => Ok(done(&admin.session, PAGE, FlashKind::Ok, text)),
+        Ok(None) => Err(AppError::NotFound),
+        Err(e) if e.is_unique_violation() => {
+            refuse(
+                state,
+                admin,
+                typed,
+                format!("A project named “{name}” already exists."),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `POST /settings/projects`.
@@ -97,44 +125,23 @@ pub async fn create_post(
     let name = match clean_name(&form.name, "project") {
         Ok(n) => n,
         Err(e) => {
-            return refuse(
-                &state,
-                &admin,
-                &form.name,
-                format!("The {e}."),
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            let error = format!("The {e}.");
+            return refuse(&state, &admin, &form.name, error, StatusCode::BAD_REQUEST).await;
         }
     };
-    let company_id = admin.0.company.id;
+    let company_id = admin.company.id;
     let n = name.clone();
-    match db::run(&state.pool, move |conn| {
-        Project::create(conn, company_id, &n, db::now())
-    })
-    .await
-    {
-        Ok(p) => {
-            state.cache.invalidate_projects(company_id);
-            Ok(done(
-                &admin,
-                PAGE,
-                "ok",
-                format!("Project “{}” created. Its ID is {}.", p.name, p.public_id),
-            ))
-        }
-        Err(e) if e.is_unique_violation() => {
-            refuse(
-                &state,
-                &admin,
-                &name,
-                format!("A project named “{name}” already exists."),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let written = state
+        .db
+        .write(move |tx| {
+            let p = Project::create(tx, company_id, &n, db::now())?;
+            Ok(Some(format!(
+                "Project “{}” created. Its ID is {}.",
+                p.name, p.public_id
+            )))
+        })
+        .await;
+    save(&state, &admin, &name, written, &name).await
 }
 
 /// `POST /settings/projects/{id}/rename`.
@@ -148,45 +155,20 @@ pub async fn rename_post(
     let name = match clean_name(&form.name, "project") {
         Ok(n) => n,
         Err(e) => {
-            return refuse(
-                &state,
-                &admin,
-                "",
-                format!("The new {e}."),
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            let error = format!("The new {e}.");
+            return refuse(&state, &admin, "", error, StatusCode::BAD_REQUEST).await;
         }
     };
-    let company_id = admin.0.company.id;
+    let company_id = admin.company.id;
     let n = name.clone();
-    match db::run(&state.pool, move |conn| {
-        Project::rename(conn, company_id, &public_id, &n)
-    })
-    .await
-    {
-        Ok(0) => Err(AppError::NotFound),
-        Ok(_) => {
-            state.cache.invalidate_projects(company_id);
-            Ok(done(
-                &admin,
-                PAGE,
-                "ok",
-                format!("Project renamed to “{name}”."),
-            ))
-        }
-        Err(e) if e.is_unique_violation() => {
-            refuse(
-                &state,
-                &admin,
-                "",
-                format!("A project named “{name}” already exists."),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let written = state
+        .db
+        .write(move |tx| {
+            let renamed = Project::rename(tx, company_id, &public_id, &n)? > 0;
+            Ok(renamed.then(|| format!("Project renamed to “{n}”.")))
+        })
+        .await;
+    save(&state, &admin, "", written, &name).await
 }
 
 /// `POST /settings/projects/{id}/delete`: the project and its memberships.
@@ -197,27 +179,19 @@ pub async fn delete_post(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
-    let company_id = admin.0.company.id;
-    let deleted = db::run(&state.pool, move |conn| {
-        let project = Project::find_in_company(conn, company_id, &public_id)?;
-        if project.is_some() {
-            Project::delete(conn, company_id, &public_id)?;
-        }
-        Ok::<_, DbError>(project)
-    })
-    .await?;
-    state.cache.invalidate_projects(company_id);
-    state.cache.invalidate_all_memberships();
-    match deleted {
-        Some(p) => Ok(done(
-            &admin,
-            PAGE,
-            "ok",
-            format!(
+    let company_id = admin.company.id;
+    let written = state
+        .db
+        .write(move |tx| {
+            let Some(p) = Project::find_in_company(tx, company_id, &public_id)? else {
+                return Ok(None);
+            };
+            Project::delete(tx, company_id, &public_id)?;
+            Ok(Some(format!(
                 "Project “{}” deleted; its members were removed from it. Tokens naming {} are now refused.",
                 p.name, p.public_id
-            ),
-        )),
-        None => Err(AppError::NotFound),
-    }
+            )))
+        })
+        .await;
+    save(&state, &admin, "", written, "").await
 }

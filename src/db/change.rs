@@ -1,0 +1,67 @@
+//! What a write changed, told to whoever keeps copies of the data (the
+//! cache) once the write is committed.
+//!
+//! The functions of `models` that change cached data take a [`Tx`] and
+//! record their own [`Change`]; a `Tx` exists only inside
+//! [`super::Db::write`] (or the writer thread), which hands the changes to
+//! the [`Listener`] after the commit. A handler therefore cannot write a
+//! cached row without the cache hearing of it: there is nothing to forget.
+
+use std::ops::{Deref, DerefMut};
+
+use super::DbConn;
+
+/// A piece of cached data that a committed write made stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A company's row or its secrets (rotation, revocation, token rules).
+    Company(i64),
+    /// A user's row (role, disabled flag, session epoch, last sign-in).
+    User(i64),
+    /// The list of a company's projects.
+    Projects(i64),
+    /// The projects one user belongs to.
+    Memberships(i64),
+    /// Every user's memberships (a project was deleted).
+    AllMemberships,
+}
+
+/// Hears of committed changes.
+pub trait Listener: Send + Sync {
+    fn committed(&self, changes: &[Change]);
+}
+
+/// Nobody listens: the command line, a process of its own.
+impl Listener for () {
+    fn committed(&self, _: &[Change]) {}
+}
+
+/// A connection inside a write transaction, collecting what it changes.
+pub struct Tx<'a> {
+    conn: &'a mut DbConn,
+    changes: &'a mut Vec<Change>,
+}
+
+impl<'a> Tx<'a> {
+    pub(super) fn new(conn: &'a mut DbConn, changes: &'a mut Vec<Change>) -> Tx<'a> {
+        Tx { conn, changes }
+    }
+
+    /// Recorded by the model functions that write cached data.
+    pub(super) fn changed(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+}
+
+impl Deref for Tx<'_> {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        self.conn
+    }
+}
+
+impl DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        self.conn
+    }
+}
