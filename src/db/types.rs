@@ -8,21 +8,39 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-/// Implements diesel's text mapping for an enum that strum spells
-/// (`IntoStaticStr`) and parses (`EnumString`), on every backend.
+/// Declares an enum stored as text: strum spells it (`as_str`, `Display`)
+/// and parses it (`FromStr`); diesel reads and writes it on every backend.
 macro_rules! text_enum {
-    ($t:ty, $what:literal) => {
-        impl<DB: Backend> ToSql<Text, DB> for $t
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($what:literal, $case:literal) { $($variant:ident),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+            strum::EnumString, strum::IntoStaticStr, strum::Display, strum::EnumIter,
+        )]
+        #[diesel(sql_type = Text)]
+        #[strum(serialize_all = $case)]
+        $vis enum $name { $($variant),+ }
+
+        impl $name {
+            /// The one spelling, as stored and as shown.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+
+        impl<DB: Backend> ToSql<Text, DB> for $name
         where
             str: ToSql<Text, DB>,
         {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-                let text: &'static str = self.into();
-                text.to_sql(out)
+                self.as_str().to_sql(out)
             }
         }
 
-        impl<DB: Backend> FromSql<Text, DB> for $t
+        impl<DB: Backend> FromSql<Text, DB> for $name
         where
             String: FromSql<Text, DB>,
         {
@@ -35,36 +53,13 @@ macro_rules! text_enum {
     };
 }
 
-/// What a user may see and do.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    AsExpression,
-    FromSqlRow,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumIter,
-)]
-#[diesel(sql_type = Text)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum Role {
-    Customer,
-    Agent,
-    Admin,
+text_enum! {
+    /// What a user may see and do: `CUSTOMER`, `AGENT` or `ADMIN`, the only
+    /// spellings, in tokens too.
+    pub enum Role ("role", "SCREAMING_SNAKE_CASE") { Customer, Agent, Admin }
 }
-text_enum!(Role, "role");
 
 impl Role {
-    /// `CUSTOMER`, `AGENT` or `ADMIN`: the only spellings, in tokens too.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// Exact, upper-case names only, as the README's claims table writes them.
     pub fn parse(s: &str) -> Option<Role> {
         s.parse().ok()
@@ -82,52 +77,15 @@ impl Role {
     }
 }
 
-/// How someone signed in.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    AsExpression,
-    FromSqlRow,
-    serde::Serialize,
-    serde::Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
-#[diesel(sql_type = Text)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum Method {
-    Sso,
-    Password,
-}
-text_enum!(Method, "sign-in method");
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
+text_enum! {
+    /// How someone signed in: `sso` or `password` (also in the session
+    /// cookie, through serde).
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Method ("sign-in method", "lowercase") { Sso, Password }
 }
 
-/// Whether a secret is the current one or a previous one in its grace.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    AsExpression,
-    FromSqlRow,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[diesel(sql_type = Text)]
-#[strum(serialize_all = "lowercase")]
-pub enum SecretState {
-    Current,
-    Previous,
+text_enum! {
+    /// Whether a secret is the current one or a previous one in its grace.
+    pub enum SecretState ("secret state", "lowercase") { Current, Previous }
 }
-text_enum!(SecretState, "secret state");

@@ -93,16 +93,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(settings::people::role_post),
                 )
                 .route(
-                    "/people/{id}/disable",
-                    web::post().to(settings::people::disable_post),
-                )
-                .route(
-                    "/people/{id}/enable",
-                    web::post().to(settings::people::enable_post),
-                )
-                .route(
-                    "/people/{id}/sign-out",
-                    web::post().to(settings::people::sign_out_post),
+                    "/people/{id}/{action:disable|enable|sign-out}",
+                    web::post().to(settings::people::action_post),
                 ),
         )
         .route("/signed-out", web::get().to(signout::signed_out_get))

@@ -192,7 +192,7 @@ impl TestApp {
         portico::db::models::SsoEvent::recent(&mut self.conn(), company.id, 100)
             .expect("events")
             .into_iter()
-            .map(|e| e.outcome)
+            .map(|e| e.event.outcome)
             .collect()
     }
 

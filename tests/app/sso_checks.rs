@@ -1,4 +1,4 @@
-//! Every check of SPEC.md's table, through the real HTTP stack: its reason
+//! Every check of the README's table, through the real HTTP stack: its reason
 //! code and status, no session, no account change, and an audit event when
 //! the company is known.
 

@@ -3,28 +3,25 @@ use diesel::prelude::*;
 use crate::db::schema::sso_events;
 use crate::db::{DbConn, DbError, Tx};
 
-/// One SSO attempt for a known company: the audit log of Settings → SSO.
+/// One SSO attempt for a known company, as recorded: the audit log of
+/// Settings → SSO.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = sso_events)]
 pub struct SsoEvent {
     pub id: i64,
-    pub company_id: i64,
-    pub created_at: i64,
-    /// [`SsoEvent::OK`] or a reason code.
-    pub outcome: String,
-    pub subject: Option<String>,
-    pub user_id: Option<i64>,
-    pub ip: Option<String>,
-    pub iss: Option<String>,
+    #[diesel(embed)]
+    pub event: NewSsoEvent,
 }
 
+/// An SSO attempt to record.
 // `treat_none_as_default_value = false`: one SQL text whatever is absent, so
 // diesel keeps one prepared statement instead of one per shape.
-#[derive(Debug, Clone, Insertable)]
+#[derive(Debug, Clone, PartialEq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = sso_events, treat_none_as_default_value = false)]
 pub struct NewSsoEvent {
     pub company_id: i64,
     pub created_at: i64,
+    /// [`SsoEvent::OK`] or a reason code.
     pub outcome: String,
     pub subject: Option<String>,
     pub user_id: Option<i64>,
@@ -58,7 +55,7 @@ impl SsoEvent {
     pub const OK: &'static str = "ok";
 
     pub fn is_ok(&self) -> bool {
-        self.outcome == Self::OK
+        self.event.outcome == Self::OK
     }
 
     pub fn recent(

@@ -173,65 +173,58 @@ pub async fn role_post(
     .await
 }
 
-/// `POST /settings/people/{id}/disable`.
-pub async fn disable_post(
+/// The buttons of a person's row that need no other field.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Disable,
+    Enable,
+    /// Bumps the session epoch, so every existing cookie of that user stops
+    /// working at once.
+    SignOut,
+}
+
+/// `POST /settings/people/{id}/{disable|enable|sign-out}`.
+pub async fn action_post(
     admin: AdminUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<(i64, Action)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
+    let (user_id, action) = path.into_inner();
     let me = admin.user.id;
-    change(&state, &admin, path.into_inner(), move |tx, user| {
-        if user.id == me {
-            return Ok(Change::Refused(
-                "You cannot disable your own account.".into(),
-            ));
+    change(&state, &admin, user_id, move |tx, user| match action {
+        Action::Disable => {
+            if user.id == me {
+                return Ok(Change::Refused(
+                    "You cannot disable your own account.".into(),
+                ));
+            }
+            if user.role() == Role::Admin
+                && !user.disabled
+                && User::count_active_admins(tx, user.company_id)? <= 1
+            {
+                return Ok(Change::Refused(
+                    "The last active admin cannot be disabled.".into(),
+                ));
+            }
+            User::set_disabled(tx, user.id, true)?;
+            Ok(Change::Done(format!(
+                "{} is disabled: their sessions ended and sign-ins are refused.",
+                user.email
+            )))
         }
-        if user.role() == Role::Admin
-            && !user.disabled
-            && User::count_active_admins(tx, user.company_id)? <= 1
-        {
-            return Ok(Change::Refused(
-                "The last active admin cannot be disabled.".into(),
-            ));
+        Action::Enable => {
+            User::set_disabled(tx, user.id, false)?;
+            Ok(Change::Done(format!("{} is enabled again.", user.email)))
         }
-        User::set_disabled(tx, user.id, true)?;
-        Ok(Change::Done(format!(
-            "{} is disabled: their sessions ended and sign-ins are refused.",
-            user.email
-        )))
-    })
-    .await
-}
-
-/// `POST /settings/people/{id}/enable`.
-pub async fn enable_post(
-    admin: AdminUser,
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-    _form: CsrfForm<NoFields>,
-) -> Result<HttpResponse, AppError> {
-    change(&state, &admin, path.into_inner(), |tx, user| {
-        User::set_disabled(tx, user.id, false)?;
-        Ok(Change::Done(format!("{} is enabled again.", user.email)))
-    })
-    .await
-}
-
-/// `POST /settings/people/{id}/sign-out`: bumps the session epoch, so
-/// every existing cookie of that user stops working at once.
-pub async fn sign_out_post(
-    admin: AdminUser,
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-    _form: CsrfForm<NoFields>,
-) -> Result<HttpResponse, AppError> {
-    change(&state, &admin, path.into_inner(), |tx, user| {
-        User::bump_session_epoch(tx, user.id)?;
-        Ok(Change::Done(format!(
-            "{} was signed out everywhere.",
-            user.email
-        )))
+        Action::SignOut => {
+            User::bump_session_epoch(tx, user.id)?;
+            Ok(Change::Done(format!(
+                "{} was signed out everywhere.",
+                user.email
+            )))
+        }
     })
     .await
 }

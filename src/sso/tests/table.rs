@@ -30,7 +30,7 @@ fn case(
     }
 }
 
-/// One token per row of SPEC.md's table, failing that row's check only.
+/// One token per row of the README's table of checks, failing that row's check only.
 fn table() -> Vec<Case> {
     let c = claims();
     vec![

@@ -176,12 +176,12 @@ async fn page_and_secret(
             events: events
                 .into_iter()
                 .map(|e| EventView {
-                    time: format_time(e.created_at),
                     ok: e.is_ok(),
-                    outcome: e.outcome,
-                    subject: e.subject.unwrap_or_default(),
-                    ip: e.ip.unwrap_or_default(),
-                    iss: e.iss.unwrap_or_default(),
+                    time: format_time(e.event.created_at),
+                    outcome: e.event.outcome,
+                    subject: e.event.subject.unwrap_or_default(),
+                    ip: e.event.ip.unwrap_or_default(),
+                    iss: e.event.iss.unwrap_or_default(),
                 })
                 .collect(),
         },
