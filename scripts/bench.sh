@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Portico's benchmark: a release build on a fresh SQLite file, driven by wrk.
 #
-#   scripts/bench.sh            (as root when wrk must be installed)
+#   scripts/bench.sh            (wrk and the rest: `scripts/setup.sh bench` installs them)
 #
 # Scenarios, each `wrk -t2 -c64 -d10s --latency`, 3 runs, the median run reported:
 #   1. GET /static/app.css                  the in-process ceiling; the others are divided by it
@@ -48,6 +48,9 @@ WRK=(wrk -t2 -c64 -d"$DURATION" --latency -s "$HERE/replay.lua")
 PASSWORD_TIMEOUT=(--timeout=30s)
 WRK_SIDE=(wrk -t1 -c16 -d"$DURATION" --latency -s "$HERE/replay.lua")
 
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portico-bench.XXXXXX")
 RESULTS=$WORK/results.jsonl
 SERVER_PID=
@@ -62,21 +65,10 @@ die() {
 bench_py() { python3 "$HERE/bench.py" "$@"; }
 json_get() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
-stop_server() {
-    [ -n "$SERVER_PID" ] || return 0
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-}
-
 cleanup() {
     local rc=$?
     if [ -n "$SIDE_PID" ]; then kill "$SIDE_PID" 2>/dev/null || true; wait "$SIDE_PID" 2>/dev/null || true; fi
-    stop_server
+    stop_portico
     if [ -n "${BENCH_KEEP:-}" ]; then
         say "kept: $WORK"
     else
@@ -90,14 +82,8 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------------ tools
 
-command -v python3 >/dev/null || die "python3 is needed (standard library only)"
-command -v curl >/dev/null || die "curl is needed"
-if ! command -v wrk >/dev/null; then
-    step "installing wrk"
-    [ "$(id -u)" -eq 0 ] || die "wrk is missing; run as root to install it (apt-get install wrk)"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
+# python3 (standard library only), curl, git, wrk.
+"$ROOT/scripts/setup.sh" --check bench || die "missing tools (above): run scripts/setup.sh bench"
 
 # ------------------------------------------------------------------ build
 
@@ -119,32 +105,14 @@ START=$(date +%s)
 
 # ------------------------------------------------------------------ server
 
-PORT=
-BASE=
-# Starts the binary on database $1 and a free port; sets SERVER_PID and STARTUP_MS
-# (spawn to the first 200 of GET /healthz). It runs in $WORK so that a developer's
-# .env in the repository cannot change what is measured.
+# Starts the binary on database $1 and a free port (scripts/lib.sh); sets PORT,
+# BASE_URL, SERVER_PID and STARTUP_MS (spawn to the first 200 of GET /healthz).
+# It runs in $WORK so that a developer's .env in the repository cannot change
+# what is measured.
+PORT_RANGE="20000 20999"
+SERVER_LOG=$WORK/server.log
 start_server() {
-    local db=$1 t0 t1
-    PORT=$(bench_py port)
-    BASE=http://127.0.0.1:$PORT
-    t0=$(date +%s%N)
-    (
-        cd "$WORK"
-        exec env PORTICO_BIND="127.0.0.1:$PORT" PORTICO_BASE_URL="$BASE" \
-            PORTICO_LOGIN_THROTTLE=false RUST_LOG=warn "$BIN" --database "$db"
-    ) >>"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    until curl -fsS -o /dev/null --max-time 1 "$BASE/healthz" 2>/dev/null; do
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            tail -20 "$WORK/server.log" >&2
-            die "the server exited during start-up (log above)"
-        fi
-        [ $(($(date +%s%N) - t0)) -lt 30000000000 ] || die "no 200 from $BASE/healthz within 30 s"
-        sleep 0.005
-    done
-    t1=$(date +%s%N)
-    STARTUP_MS=$(((t1 - t0) / 1000000))
+    start_portico "$BIN" "$1" PORTICO_LOGIN_THROTTLE=false || die "the server did not start (above)"
 }
 
 # The server's peak resident memory so far.
@@ -154,7 +122,7 @@ step "start-up on an empty database"
 start_server "$WORK/empty.db"
 STARTUP_EMPTY_MS=$STARTUP_MS
 say "   first 200 of /healthz after $STARTUP_EMPTY_MS ms (migrations included)"
-stop_server
+stop_portico
 
 # ------------------------------------------------------------------ seed
 
@@ -174,7 +142,7 @@ say "   company $COMPANY, project $PROJECT, $USERS_TOTAL users"
 step "start-up on the seeded database"
 start_server "$DB"
 STARTUP_SEEDED_MS=$STARTUP_MS
-say "   first 200 of /healthz after $STARTUP_SEEDED_MS ms; server pid $SERVER_PID on $BASE"
+say "   first 200 of /healthz after $STARTUP_SEEDED_MS ms; server pid $SERVER_PID on $BASE_URL"
 HWM_STEPS=("at start: $(hwm)")
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 say "   load average now: $LOADAVG (on $(nproc) cores; anything near 1 or more means the figures will be noisy)"
@@ -189,7 +157,7 @@ wrk_to() {
     while [ "${1:0:1}" = "-" ]; do opts+=("$1"); shift; done
     local path=$1
     shift
-    "${WRK[@]}" "${opts[@]}" "$BASE$path" -- 2 "$@" >"$out" 2>&1 ||
+    "${WRK[@]}" "${opts[@]}" "$BASE_URL$path" -- 2 "$@" >"$out" 2>&1 ||
         { cat "$out" >&2; die "wrk failed: $out"; }
 }
 
@@ -259,7 +227,7 @@ rm -f "$WORK/first.tsv"
 
 note_hwm 3
 step "4. dashboard with a session cookie ($SESSIONS users)"
-bench_py sessions --base "$BASE" --secret "$SECRET" --company "$COMPANY" --count "$SESSIONS" \
+bench_py sessions --base "$BASE_URL" --secret "$SECRET" --company "$COMPANY" --count "$SESSIONS" \
     --out "$WORK/dashboard.tsv"
 for run in $(seq "$RUNS"); do
     run_wrk dashboard "$run" /dashboard "$WORK/dashboard.tsv"
@@ -267,11 +235,11 @@ done
 
 note_hwm 4
 step "5. password sign-in ($ADMINS admins, $JARS cookie jars), with the dashboard at the same time"
-bench_py logins --base "$BASE" --password "$PASSWORD" --jars "$JARS" --admins "$ADMINS" \
+bench_py logins --base "$BASE_URL" --password "$PASSWORD" --jars "$JARS" --admins "$ADMINS" \
     --out "$WORK/login.tsv"
 for run in $(seq "$RUNS"); do
     side=$WORK/wrk-dashboard-under-password-$run.txt
-    "${WRK_SIDE[@]}" "$BASE/dashboard" -- 1 "$WORK/dashboard.tsv" >"$side" 2>&1 &
+    "${WRK_SIDE[@]}" "$BASE_URL/dashboard" -- 1 "$WORK/dashboard.tsv" >"$side" 2>&1 &
     SIDE_PID=$!
     run_wrk password "$run" "${PASSWORD_TIMEOUT[@]}" /login "$WORK/login.tsv"
     wait "$SIDE_PID" || { cat "$side" >&2; die "the side wrk failed (run $run)"; }
@@ -286,7 +254,7 @@ VMHWM=$(hwm)
 USERS_END=$(users)
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(($(date +%s) - START))
-stop_server
+stop_portico
 
 step "results ($ELAPSED s after the build)"
 doc_args=(--doc "$DOC")

@@ -1,37 +1,33 @@
 #!/usr/bin/env bash
-# The browser walk-through: installs Debian's chromium and playwright-core
-# when missing, starts Portico on a fresh database and a free port, and runs
-# tests/browser/walkthrough.js. Screenshots go to $SHOTS (default
-# target/screenshots). Prints PASS/FAIL lines and "N passed, M failed".
+# The browser walk-through: starts Portico on a fresh database and a free port
+# and runs tests/browser/walkthrough.js in Debian's chromium with playwright-core.
+# Installs nothing: scripts/setup.sh does (scripts/test.sh runs it first).
+# Screenshots go to $SHOTS (default target/screenshots). Prints PASS/FAIL lines
+# and "N passed, M failed".
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-export DEBIAN_FRONTEND=noninteractive NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
-if [ ! -x /usr/bin/chromium ]; then
-    echo "installing chromium (Debian package)…" >&2
-    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
-fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-    (cd tests/browser && npm ci --silent)
-fi
+# A step before the walk-through that cannot go on: one FAIL line, the summary.
+abort() {
+    printf 'FAIL  %s\n' "$1"
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+scripts/setup.sh --check browser || abort "setup: something the walk-through needs is missing (above); run scripts/setup.sh"
 cargo build --quiet
 
 WORK=$(mktemp -d)
-SERVER_PID=
 cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    stop_portico
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-PORTICO_BIND=127.0.0.1:$PORT PORTICO_BASE_URL=http://127.0.0.1:$PORT RUST_LOG=warn \
-    target/debug/portico --database "$WORK/browser.db" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+PORT_RANGE="18000 18999"
+start_portico "$ROOT/target/debug/portico" "$WORK/browser.db" || abort "server: did not answer /healthz (above)"
 
-PORTICO_URL=http://127.0.0.1:$PORT SHOTS=${SHOTS:-$ROOT/target/screenshots} node tests/browser/walkthrough.js
+PORTICO_URL=$BASE_URL SHOTS=${SHOTS:-$ROOT/target/screenshots} node tests/browser/walkthrough.js

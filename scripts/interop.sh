@@ -16,7 +16,8 @@
 # and a token signed with a wrong secret (401 {"error":"bad_signature"}). At the end, the
 # server's log must contain no token and no secret.
 #
-# Usage: scripts/interop.sh        (as root, or with sudo, when PHP/Ruby must be installed)
+# Usage: scripts/interop.sh        (installs nothing: scripts/setup.sh does, and
+#                                   scripts/test.sh runs it first)
 #   INTEROP_KEEP=1      keep the temp dir (database, server log) and print its path
 #   INTEROP_RUST_LOG    RUST_LOG for the server (default: info)
 # Prints one PASS/FAIL line per case, then "N passed, M failed"; exits 1 on any failure.
@@ -27,9 +28,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$ROOT/scripts/interop
 DOC=$ROOT/docs/INTEGRATION.md
 VENV=$HERE/.venv
-export DEBIAN_FRONTEND=noninteractive
-export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 
 PASSED=0
 FAILED=0
@@ -47,12 +47,7 @@ summary_and_exit() {
 }
 
 cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null
-        wait "$SERVER_PID" 2>/dev/null
-    fi
+    stop_portico
     if [ -n "${INTEROP_KEEP:-}" ]; then
         info "kept: $WORK"
     else
@@ -75,72 +70,10 @@ now_s() { date +%s; }
 
 # ---------------------------------------------------------------- setup: tools
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi
-}
-
-APT_UPDATED=
-apt_install() {
-    local t0=$(now_s)
-    if [ -z "$APT_UPDATED" ]; then
-        as_root apt-get update -qq </dev/null >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; return 1; }
-        APT_UPDATED=1
-    fi
-    as_root apt-get install -y -qq --no-install-recommends "$@" </dev/null >>"$WORK/apt.log" 2>&1 \
-        || { tail -20 "$WORK/apt.log" >&2; return 1; }
-    info "setup: apt-get install $* ($(( $(now_s) - t0 )) s)"
-}
-
-missing=()
-command -v curl >/dev/null || missing+=(curl)
-command -v openssl >/dev/null || missing+=(openssl)
-command -v python3 >/dev/null || missing+=(python3 python3-venv)
-command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
-command -v php >/dev/null || missing+=(php-cli)
-# Debian's ruby-jwt declares no dependency on ruby itself: ask for both.
-ruby -e 'require "jwt"' >/dev/null 2>&1 || missing+=(ruby ruby-jwt)
-if [ ${#missing[@]} -gt 0 ]; then
-    apt_install "${missing[@]}" || abort "setup: apt-get install ${missing[*]}"
-fi
-
-# Node: jsonwebtoken at the version package-lock.json pins.
-node_pinned() {
-    (cd "$HERE/node" && node -e '
-        const lock = require("./package-lock.json").packages["node_modules/jsonwebtoken"].version;
-        process.exit(require("jsonwebtoken/package.json").version === lock ? 0 : 1);' 2>/dev/null)
-}
-if ! node_pinned; then
-    t0=$(now_s)
-    (cd "$HERE/node" && npm ci --no-audit --no-fund --loglevel=error </dev/null >"$WORK/npm.log" 2>&1) \
-        || abort "setup: npm ci in scripts/interop/node" "$(tail -5 "$WORK/npm.log")"
-    info "setup: npm ci ($(( $(now_s) - t0 )) s)"
-fi
-
-# Python: PyJWT at the version requirements.txt pins, in scripts/interop/.venv.
-venv_ok() {
-    [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "$HERE/python/requirements.txt" <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version
-for line in open(sys.argv[1]):
-    line = line.split("#")[0].strip()
-    if line:
-        name, want = line.split("==")
-        if version(name) != want:
-            sys.exit(1)
-PY
-}
-if ! venv_ok; then
-    t0=$(now_s)
-    rm -rf "$VENV"
-    if ! python3 -m venv "$VENV" >"$WORK/venv.log" 2>&1; then
-        # Debian's own python3 needs python3-venv for ensurepip.
-        rm -rf "$VENV"
-        apt_install python3-venv && python3 -m venv "$VENV" >"$WORK/venv.log" 2>&1 \
-            || abort "setup: python3 -m venv" "$(tail -5 "$WORK/venv.log")"
-    fi
-    "$VENV/bin/pip" install -q -r "$HERE/python/requirements.txt" </dev/null >"$WORK/pip.log" 2>&1 \
-        || abort "setup: pip install -r scripts/interop/python/requirements.txt" "$(tail -5 "$WORK/pip.log")"
-    info "setup: venv + pip install ($(( $(now_s) - t0 )) s)"
+# node + jsonwebtoken, the venv with PyJWT, php, ruby + the jwt gem, openssl, curl.
+if ! missing=$("$ROOT/scripts/setup.sh" --check interop 2>&1); then
+    readarray -t missing_lines <<<"$missing"
+    abort "setup: something interop needs is missing; run scripts/setup.sh" "${missing_lines[@]}"
 fi
 
 # ---------------------------------------------------------------- build and seed
@@ -173,36 +106,13 @@ info "seed: company $COMPANY_ID, admin user $ADMIN_ID, project $PROJECT_ID"
 
 # ---------------------------------------------------------------- server
 
-PORT=$(python3 - <<'PY'
-import random, socket
-ports = list(range(19000, 20000))
-random.shuffle(ports)
-for p in ports:
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break
-PY
-)
-[ -n "$PORT" ] || abort "server: no free port in 19000-19999"
-BASE_URL=http://127.0.0.1:$PORT
-
-# cwd = the temp dir, so that no .env of the work tree is read.
-(cd "$WORK" && exec env PORTICO_BIND="127.0.0.1:$PORT" PORTICO_BASE_URL="$BASE_URL" \
-    RUST_LOG="${INTEROP_RUST_LOG:-info}" "$BIN" --database "$DB" serve </dev/null >"$LOG" 2>&1) &
-SERVER_PID=$!
-up=
-for _ in $(seq 150); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    if curl -fsS --max-time 2 "$BASE_URL/healthz" 2>/dev/null | grep -q '"ok"'; then up=1; break; fi
-    sleep 0.2
-done
-[ -n "$up" ] && kill -0 "$SERVER_PID" 2>/dev/null || abort "server: did not answer /healthz on $BASE_URL" "$(tail -5 "$LOG")"
+# cwd = the temp dir, so that no .env of the work tree is read (start_portico).
+PORT_RANGE="19000 19999"
+SERVER_LOG=$LOG
+if ! start_portico "$BIN" "$DB" RUST_LOG="${INTEROP_RUST_LOG:-info}" 2>"$WORK/start.log"; then
+    readarray -t start_lines <"$WORK/start.log"
+    abort "server: did not answer /healthz on ${BASE_URL:-127.0.0.1}" "${start_lines[@]}"
+fi
 info "server: pid $SERVER_PID on $BASE_URL"
 
 # ---------------------------------------------------------------- minting
@@ -384,10 +294,7 @@ done
 # ---------------------------------------------------------------- the log
 
 # Stop the server first so that its log is complete.
-kill -TERM "$SERVER_PID" 2>/dev/null
-for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-wait "$SERVER_PID" 2>/dev/null
-SERVER_PID=
+stop_portico
 
 # Every token whole, and its claims and signature parts alone (a log that cut the
 # token short still leaks them); every secret.

@@ -20,7 +20,7 @@ limit=570
 start=$SECONDS
 
 if ! command -v python3 >/dev/null; then
-  echo "FAIL setup: python3 is not installed"
+  echo "FAIL setup: python3 is not installed (scripts/setup.sh installs it)"
   echo "0 passed, 1 failed"
   exit 1
 fi

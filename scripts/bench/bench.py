@@ -3,7 +3,6 @@
 
 Subcommands (each prints what the shell needs on stdout, errors on stderr):
 
-  port                      a free TCP port in 20000-20999
   seed                      10,000 customers and extra admins, straight into SQLite
   count-users               the number of rows in `users`
   sso-requests              request lines for GET /api/auth/sso?token=... (HS256, minted now)
@@ -24,7 +23,6 @@ import http.client
 import json
 import random
 import re
-import socket
 import sqlite3
 import statistics
 import sys
@@ -37,23 +35,6 @@ SEED_DOMAIN = "bench.test"
 def die(msg):
     print(f"bench.py: {msg}", file=sys.stderr)
     sys.exit(2)
-
-
-# ------------------------------------------------------------------ port
-
-
-def cmd_port(_args):
-    ports = list(range(20000, 21000))
-    random.shuffle(ports)
-    for port in ports:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        print(port)
-        return
-    die("no free port in 20000-20999")
 
 
 # ------------------------------------------------------------------ database
@@ -408,8 +389,6 @@ def write_doc(path, block):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-
-    sub.add_parser("port").set_defaults(fn=cmd_port)
 
     s = sub.add_parser("seed")
     s.add_argument("--db", required=True)
