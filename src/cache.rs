@@ -15,19 +15,19 @@
 //!   depend on the cache: a sign-in re-reads its secret and its user inside
 //!   its write transaction.
 
-use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::db::models::{Company, Project, SsoSecret, User};
 use crate::db::{Change, Listener};
 
 /// The longest an entry is trusted without a reload.
 pub const TTL: Duration = Duration::from_secs(2);
-/// A map is emptied when it grows past this many entries.
-const MAX_ENTRIES: usize = 200_000;
+/// The most entries a map keeps; past it, moka evicts the least useful
+/// (TinyLFU admission, LRU eviction) rather than everything at once.
+const MAX_ENTRIES: u64 = 200_000;
 
 /// A company and the secrets a token may be signed with.
 pub struct CompanyEntry {
@@ -36,48 +36,47 @@ pub struct CompanyEntry {
     pub secrets: Vec<SsoSecret>,
 }
 
+/// One kind of entry: a bounded map whose entries live [`TTL`] (`moka`).
 struct TtlMap<K, V> {
-    map: RwLock<HashMap<K, (Instant, V)>>,
+    map: moka::sync::Cache<K, V>,
 }
 
-impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
+impl<K, V> TtlMap<K, V>
+where
+    K: Eq + Hash + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     fn new() -> Self {
         TtlMap {
-            map: RwLock::new(HashMap::new()),
+            map: moka::sync::Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(TTL)
+                .build(),
         }
     }
 
-    fn get(&self, key: &K) -> Option<V> {
-        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|(at, _)| at.elapsed() < TTL)
-            .map(|(_, v)| v.clone())
+    fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.get(key)
     }
 
     fn insert(&self, key: K, value: V) {
-        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(key, (Instant::now(), value));
+        self.map.insert(key, value);
     }
 
     fn remove(&self, key: &K) {
-        self.map
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.map.invalidate(key);
     }
 
     fn clear(&self) {
-        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+        self.map.invalidate_all();
     }
 
     fn is_empty(&self) -> bool {
-        self.map
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
+        self.map.iter().next().is_none()
     }
 }
 
@@ -157,7 +156,7 @@ impl Cache {
     }
 
     pub fn company_by_public_id(&self, public_id: &str) -> Option<Arc<CompanyEntry>> {
-        let id = self.company_ids.get(&public_id.to_owned())?;
+        let id = self.company_ids.get(public_id)?;
         self.companies.get(&id)
     }
 

@@ -134,16 +134,18 @@ pub struct Hasher {
 enum HashJob {
     Verify(String, Option<String>, tokio::sync::oneshot::Sender<bool>),
     Hash(String, tokio::sync::oneshot::Sender<Result<String, String>>),
+    /// Makes the dummy hash, at start.
+    Dummy(std::sync::mpsc::Sender<Result<(), String>>),
 }
 
 /// Sign-ins waiting for a hashing thread at most; more are refused.
 const HASH_QUEUE: usize = 1024;
 
 impl Hasher {
-    /// Makes the dummy hash and starts the hashing threads; an error says
-    /// why the server cannot check passwords, and stops it at start.
+    /// Starts the hashing threads and makes the dummy hash on one of them
+    /// (with the memory it keeps for later hashes); an error says why the
+    /// server cannot check passwords, and stops it at start.
     pub fn start() -> Result<Hasher, String> {
-        dummy_hash(&mut Scratch::default())?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(HASH_QUEUE);
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
@@ -165,12 +167,22 @@ impl Hasher {
                             Ok(HashJob::Hash(pw, reply)) => {
                                 let _ = reply.send(hash(&pw, &mut scratch));
                             }
+                            Ok(HashJob::Dummy(reply)) => {
+                                let _ = reply.send(dummy_hash(&mut scratch).map(|_| ()));
+                            }
                             Err(_) => return,
                         }
                     }
                 });
             spawned.map_err(|e| format!("cannot start a hashing thread: {e}"))?;
         }
+        let (made, dummy) = std::sync::mpsc::channel();
+        jobs.try_send(HashJob::Dummy(made))
+            .map_err(|_| "the hashing threads did not start".to_owned())?;
+        dummy
+            .recv()
+            .map_err(|_| "the hashing thread stopped".to_owned())?
+            .map_err(|e| format!("cannot make the dummy password hash: {e}"))?;
         Ok(Hasher { jobs })
     }
 
