@@ -20,10 +20,20 @@ pub enum AppError {
     /// No valid session: the person is sent to the sign-in page.
     #[error("sign-in required")]
     SignInRequired,
+    /// No valid session, and the company's own sign-in page is known: the
+    /// person is sent there (a URL with `return_to`).
+    #[error("sign-in required at the company's page")]
+    SignInAt(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The thing changed is in a state that refuses it (a closed request).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A file or a form over its limits: the message says which.
+    #[error("too large: {0}")]
+    TooLarge(String),
     #[error("too many attempts")]
     TooManyRequests { retry_after: u64 },
     #[error(transparent)]
@@ -49,9 +59,13 @@ impl AppError {
         match self {
             AppError::NotFound => ("Page not found", "There is nothing at this address.".into()),
             AppError::NotFoundWith(m) => ("Page not found", m.clone()),
-            AppError::SignInRequired => ("Sign-in required", "Please sign in.".into()),
+            AppError::SignInRequired | AppError::SignInAt(_) => {
+                ("Sign-in required", "Please sign in.".into())
+            }
             AppError::Forbidden(m) => ("Not allowed", m.clone()),
             AppError::BadRequest(m) => ("Something is wrong with this request", m.clone()),
+            AppError::Conflict(m) => ("This cannot be done now", m.clone()),
+            AppError::TooLarge(m) => ("Too large", m.clone()),
             AppError::TooManyRequests { retry_after } => (
                 "Too many attempts",
                 format!("Too many attempts. Wait {retry_after} seconds and try again."),
@@ -72,9 +86,11 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound | AppError::NotFoundWith(_) => StatusCode::NOT_FOUND,
-            AppError::SignInRequired => StatusCode::SEE_OTHER,
+            AppError::SignInRequired | AppError::SignInAt(_) => StatusCode::SEE_OTHER,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Db(e) if e.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -86,8 +102,13 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             log::error!("{self}");
         }
-        if let AppError::SignInRequired = self {
-            let mut res = see_other("/login");
+        let sign_in = match self {
+            AppError::SignInRequired => Some("/login"),
+            AppError::SignInAt(url) => Some(url.as_str()),
+            _ => None,
+        };
+        if let Some(to) = sign_in {
+            let mut res = see_other(to);
             res.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return res;

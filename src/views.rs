@@ -98,6 +98,9 @@ pub struct SsoErrorPage<'a> {
     pub server_unix: i64,
     /// The company's sign-out URL, when set: the way back to its app.
     pub back_url: Option<&'a str>,
+    /// The company's sign-in URL, when set: offered as a link, never
+    /// followed by itself (no loop).
+    pub signin_url: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -126,4 +129,8 @@ pub struct DashboardPage {
     pub sees_all: bool,
     pub projects: Vec<ProjectView>,
     pub last_login: Option<String>,
+    /// For agents and admins: the queue's counts.
+    pub queue: Option<crate::db::models::QueueCounts>,
+    /// For a customer: their requests that are not solved or closed.
+    pub open_requests: Vec<crate::routes::requests::RequestRow>,
 }

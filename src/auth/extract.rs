@@ -77,15 +77,59 @@ async fn user_and_company(
         .await?)
 }
 
+/// The cookie that remembers a browser's company (its public id) for the
+/// sign-in redirect: set at every SSO sign-in; not secret.
+pub const COMPANY_COOKIE: &str = "portico_company";
+
+/// Where a visitor without a session goes: the company's sign-in URL with
+/// `return_to` = the path asked for, when the company is known (the
+/// `company` query parameter, else the `portico_company` cookie) and has
+/// one; else Portico's `/login`.
+pub async fn sign_in_required(req: &HttpRequest, state: &AppState) -> AppError {
+    let from_query = web::Query::<CompanyParam>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().company);
+    let public_id = from_query.or_else(|| req.cookie(COMPANY_COOKIE).map(|c| c.value().to_owned()));
+    let Some(public_id) = public_id.filter(|id| id.starts_with("cmp_") && id.len() <= 64) else {
+        return AppError::SignInRequired;
+    };
+    let signin_url = match state.cache.company_by_public_id(&public_id) {
+        Some(entry) => entry.company.signin_url.clone(),
+        None => state
+            .db
+            .read(move |conn| Company::find_by_public_id(conn, &public_id))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|c| c.signin_url),
+    };
+    let Some(url) = signin_url else {
+        return AppError::SignInRequired;
+    };
+    let asked = match req.uri().path_and_query() {
+        Some(pq) => pq.as_str().to_owned(),
+        None => req.path().to_owned(),
+    };
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    let return_to =
+        percent_encoding::utf8_percent_encode(&asked, percent_encoding::NON_ALPHANUMERIC);
+    AppError::SignInAt(format!("{url}{joiner}return_to={return_to}"))
+}
+
+#[derive(serde::Deserialize)]
+struct CompanyParam {
+    company: Option<String>,
+}
+
 async fn load(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let session = req.get_session();
     let now = db::now();
-    let Some(auth) = session::auth(&session, now) else {
-        return Err(AppError::SignInRequired);
-    };
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+    let Some(auth) = session::auth(&session, now) else {
+        return Err(sign_in_required(&req, state).await);
+    };
     match user_and_company(state, auth.uid).await? {
         Some((user, company)) if !user.disabled && user.session_epoch == auth.epoch => {
             Ok(CurrentUser {
@@ -97,7 +141,7 @@ async fn load(req: HttpRequest) -> Result<CurrentUser, AppError> {
         }
         _ => {
             session::end(&session);
-            Err(AppError::SignInRequired)
+            Err(sign_in_required(&req, state).await)
         }
     }
 }

@@ -8,6 +8,7 @@
 mod change;
 pub mod models;
 pub mod schema;
+pub mod search;
 mod types;
 pub mod writer;
 
@@ -26,6 +27,8 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The one connection type the code outside `db` names.
 pub type DbConn = SqliteConnection;
+/// The backend of [`DbConn`], for the boxed conditions of `models`.
+pub type DbBackend = diesel::sqlite::Sqlite;
 pub type DbPool = Pool<ConnectionManager<DbConn>>;
 pub type Conn = PooledConnection<ConnectionManager<DbConn>>;
 

@@ -8,6 +8,7 @@ diesel::table! {
         max_token_lifetime -> BigInt,
         signout_url -> Nullable<Text>,
         created_at -> BigInt,
+        signin_url -> Nullable<Text>,
     }
 }
 
@@ -46,6 +47,7 @@ diesel::table! {
         company_id -> BigInt,
         name -> Text,
         created_at -> BigInt,
+        shared -> Bool,
     }
 }
 
@@ -85,7 +87,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    requests (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        requester_id -> BigInt,
+        assignee_id -> Nullable<BigInt>,
+        subject -> Text,
+        status -> Text,
+        priority -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        public_updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        html -> Text,
+        internal -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        request_id -> BigInt,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        created_at -> BigInt,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    request_changes (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        field -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    request_views (user_id, request_id) {
+        user_id -> BigInt,
+        request_id -> BigInt,
+        seen_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sso_secrets -> companies (company_id));
+diesel::joinable!(requests -> companies (company_id));
+diesel::joinable!(requests -> projects (project_id));
+diesel::joinable!(messages -> requests (request_id));
+diesel::joinable!(attachments -> messages (message_id));
+diesel::joinable!(request_changes -> requests (request_id));
+diesel::joinable!(request_views -> requests (request_id));
 diesel::joinable!(users -> companies (company_id));
 diesel::joinable!(projects -> companies (company_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -101,4 +170,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_events,
     used_tokens,
     settings,
+    requests,
+    messages,
+    attachments,
+    request_changes,
+    request_views,
 );

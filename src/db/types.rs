@@ -89,3 +89,57 @@ text_enum! {
     /// Whether a secret is the current one or a previous one in its grace.
     pub enum SecretState ("secret state", "lowercase") { Current, Previous }
 }
+
+text_enum! {
+    /// Where a support request stands. Customers read it in their own
+    /// words ([`Status::customer_label`]).
+    pub enum Status ("status", "lowercase") { New, Open, Pending, Solved, Closed }
+}
+
+impl Status {
+    /// New, open and pending: what the agents' queue shows by default.
+    pub const ACTIVE: [Status; 3] = [Status::New, Status::Open, Status::Pending];
+
+    /// How the company's staff read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::New => "New",
+            Status::Open => "Open",
+            Status::Pending => "Pending",
+            Status::Solved => "Solved",
+            Status::Closed => "Closed",
+        }
+    }
+
+    /// How a customer reads it.
+    pub fn customer_label(self) -> &'static str {
+        match self {
+            Status::New => "Submitted",
+            Status::Open => "In progress",
+            Status::Pending => "Waiting on you",
+            Status::Solved => "Solved",
+            Status::Closed => "Closed",
+        }
+    }
+}
+
+text_enum! {
+    /// How urgent a request is; `normal` unless an agent says otherwise.
+    pub enum Priority ("priority", "lowercase") { Low, Normal, High, Urgent }
+}
+
+impl Priority {
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Low => "Low",
+            Priority::Normal => "Normal",
+            Priority::High => "High",
+            Priority::Urgent => "Urgent",
+        }
+    }
+}
+
+text_enum! {
+    /// What a change line of a request records.
+    pub enum ChangeField ("change", "lowercase") { Status, Priority, Assignee, Project }
+}

@@ -82,5 +82,43 @@ pub fn clean_name(name: &str, what: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// A company's own address (its sign-in or sign-out page): empty is `None`;
+/// else an absolute `https://` URL, `http://` only for `localhost` and
+/// `127.0.0.1` (a developer's machine). `what` names it in the message.
+pub fn company_url(url: &str, what: &str) -> Result<Option<String>, String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let example = format!(
+        "The {what} must be a full https:// address such as https://app.example.com/{}.",
+        if what.contains("out") {
+            "logout"
+        } else {
+            "portal-login"
+        }
+    );
+    if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(example);
+    }
+    let (secure, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return Err(example),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or("");
+    if host.is_empty() {
+        return Err(example);
+    }
+    if !secure && !matches!(host, "localhost" | "127.0.0.1") {
+        return Err(format!(
+            "The {what} must start with https:// (http:// only for localhost and 127.0.0.1)."
+        ));
+    }
+    Ok(Some(url.to_owned()))
+}
+
 #[cfg(test)]
 mod tests;

@@ -133,3 +133,33 @@ fn normalize_email_is_idempotent_on_what_it_accepts() {
         assert!(once.is_ascii() && once == once.to_ascii_lowercase());
     }
 }
+
+#[test]
+fn company_urls_are_https_or_a_local_http() {
+    let ok = |u: &str| company_url(u, "sign-in URL").unwrap();
+    assert_eq!(ok(""), None);
+    assert_eq!(
+        ok(" https://app.example.com/portal-login "),
+        Some("https://app.example.com/portal-login".into())
+    );
+    assert_eq!(
+        ok("http://localhost:3000/login?x=1"),
+        Some("http://localhost:3000/login?x=1".into())
+    );
+    assert_eq!(
+        ok("http://127.0.0.1/login"),
+        Some("http://127.0.0.1/login".into())
+    );
+    for bad in [
+        "http://app.example.com/login",
+        "http://localhost.evil.test/",
+        "javascript:alert(1)",
+        "ftp://x",
+        "https://",
+        "//app.example.com",
+        "https://app.example.com/a b",
+        "app.example.com",
+    ] {
+        assert!(company_url(bad, "sign-in URL").is_err(), "{bad}");
+    }
+}

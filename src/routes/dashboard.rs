@@ -3,26 +3,30 @@
 use std::sync::Arc;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::layout;
+use super::{layout, requests};
 use crate::auth::CurrentUser;
+use crate::auth::extract::sign_in_required;
 use crate::auth::session::{self, Method};
 use crate::cache::Fill;
-use crate::db::models::Project;
+use crate::db::models::{Project, Request, Viewer};
 use crate::db::{self, DbError};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::{DashboardPage, ProjectView, format_time, render, see_other};
 
-/// `GET /`: signed-in users to their dashboard, others to the sign-in page.
-pub async fn root_get(session: Session) -> HttpResponse {
-    let to = if session::auth(&session, db::now()).is_some() {
-        "/dashboard"
-    } else {
-        "/login"
-    };
-    see_other(to)
+/// `GET /`: signed-in users to their dashboard, others to the sign-in page
+/// (the company's, when the browser's company has one).
+pub async fn root_get(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if session::auth(&session, db::now()).is_some() {
+        return Ok(see_other("/dashboard"));
+    }
+    Err(sign_in_required(&req, &state).await)
 }
 
 /// The company's projects and the ids of those the user belongs to, from
@@ -52,6 +56,9 @@ async fn projects_of(
         .await?)
 }
 
+/// A customer's dashboard lists at most this many of their open requests.
+const DASHBOARD_REQUESTS: i64 = 10;
+
 /// `GET /dashboard`.
 pub async fn dashboard_get(
     current: CurrentUser,
@@ -59,7 +66,7 @@ pub async fn dashboard_get(
 ) -> Result<HttpResponse, AppError> {
     let sees_all = current.role().sees_all_projects();
     let (projects, member_of) = projects_of(&state, current.company.id, current.user.id).await?;
-    let projects = projects
+    let projects_view = projects
         .iter()
         .filter(|p| sees_all || member_of.contains(&p.id))
         .map(|p| ProjectView {
@@ -68,6 +75,18 @@ pub async fn dashboard_get(
             name: p.name.clone(),
         })
         .collect();
+    let viewer = Viewer::of(&current.user);
+    let all_projects = projects.clone();
+    let (queue, open_requests) = state
+        .db
+        .read(move |conn| {
+            if viewer.staff {
+                return Ok::<_, DbError>((Some(Request::queue_counts(conn, &viewer)?), Vec::new()));
+            }
+            let open = Request::open_of_requester(conn, viewer.user_id, DASHBOARD_REQUESTS)?;
+            Ok((None, requests::rows(conn, &viewer, open, &all_projects)?))
+        })
+        .await?;
     let page = DashboardPage {
         layout: layout(&current)?,
         name: current.user.name.clone(),
@@ -77,8 +96,10 @@ pub async fn dashboard_get(
         role: current.role().as_str(),
         via_sso: current.method == Method::Sso,
         sees_all,
-        projects,
+        projects: projects_view,
         last_login: current.user.last_login_at.map(format_time),
+        queue,
+        open_requests,
     };
     Ok(render(&page)?)
 }

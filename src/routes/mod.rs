@@ -5,6 +5,7 @@ pub mod assets;
 pub mod dashboard;
 pub mod health;
 pub mod login;
+pub mod requests;
 pub mod settings;
 pub mod signout;
 pub mod sso;
@@ -84,6 +85,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(settings::projects::rename_post),
                 )
                 .route(
+                    "/projects/{id}/shared",
+                    web::post().to(settings::projects::shared_post),
+                )
+                .route(
                     "/projects/{id}/delete",
                     web::post().to(settings::projects::delete_post),
                 )
@@ -95,6 +100,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/people/{id}/{action:disable|enable|sign-out}",
                     web::post().to(settings::people::action_post),
+                ),
+        )
+        .service(
+            web::scope("/requests")
+                .service(
+                    web::resource("")
+                        .route(web::get().to(requests::list_get))
+                        .route(web::post().to(requests::new::create_post)),
+                )
+                .route("/new", web::get().to(requests::new::new_get))
+                .service(
+                    web::resource("/{id}")
+                        .route(web::get().to(requests::show::show_get))
+                        .route(web::post().to(requests::changes::update_post)),
+                )
+                .route(
+                    "/{id}/messages",
+                    web::post().to(requests::show::message_post),
+                )
+                .route(
+                    "/{id}/attachments/{attachment_id}",
+                    web::get().to(requests::files::attachment_get),
                 ),
         )
         .route("/signed-out", web::get().to(signout::signed_out_get))

@@ -8,6 +8,10 @@ use actix_web::http::header::{self, Accept};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Cookie, SameSite};
+
+use crate::auth::extract::COMPANY_COOKIE;
 use crate::auth::session::{self, Method};
 use crate::db;
 use crate::error::AppError;
@@ -95,7 +99,13 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
     let response = match outcome {
         Ok(signed_in) => match session::begin(session, &signed_in.user, Method::Sso, now) {
             Ok(()) => {
-                see_other(safe_return_to(params.return_to.as_deref()).unwrap_or("/dashboard"))
+                let mut res =
+                    see_other(safe_return_to(params.return_to.as_deref()).unwrap_or("/dashboard"));
+                let cookie = company_cookie(&signed_in.company_public_id, &state.base_url);
+                if let Err(e) = res.add_cookie(&cookie) {
+                    log::warn!("could not set the company cookie: {e}");
+                }
+                res
             }
             Err(e) => actix_web::ResponseError::error_response(&AppError::from(e)),
         },
@@ -149,6 +159,18 @@ async fn verify(
         })
         .await
         .unwrap_or_else(|e| Err(Failure::Store(e)))
+}
+
+/// `portico_company`: the company's public id (not secret), one year,
+/// HttpOnly, SameSite=Lax, Secure when the portal is served over https.
+fn company_cookie<'a>(public_id: &'a str, base_url: &str) -> Cookie<'a> {
+    Cookie::build(COMPANY_COOKIE, public_id)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(base_url.starts_with("https://"))
+        .max_age(CookieDuration::days(365))
+        .finish()
 }
 
 fn with_sso_headers(mut res: HttpResponse) -> HttpResponse {
@@ -216,6 +238,10 @@ fn refused(req: &HttpRequest, refusal: &Refusal, now: i64) -> HttpResponse {
             .company
             .as_ref()
             .and_then(|c| c.signout_url.as_deref()),
+        signin_url: refusal
+            .company
+            .as_ref()
+            .and_then(|c| c.signin_url.as_deref()),
     };
     render_with_status(status, &page)
         .unwrap_or_else(|e| actix_web::ResponseError::error_response(&AppError::from(e)))

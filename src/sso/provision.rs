@@ -129,10 +129,12 @@ impl Ledger for DbConn {
 const PURGE_EVERY: u64 = 1000;
 static JTI_INSERTS: AtomicU64 = AtomicU64::new(0);
 
-/// A successful sign-in: the user as now written.
+/// A successful sign-in: the user as now written, and their company's
+/// public id (remembered by the browser for the sign-in redirect).
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub user: User,
+    pub company_public_id: String,
 }
 
 /// The write phase of a sign-in (checks 10–15 and the writes), for the
@@ -235,7 +237,10 @@ fn apply(
         iss: verified.claims.iss.clone(),
     }
     .insert(tx)?;
-    Ok(SignedIn { user })
+    Ok(SignedIn {
+        user,
+        company_public_id: company.public_id.clone(),
+    })
 }
 
 /// The audit event of a refusal, when its company is known.

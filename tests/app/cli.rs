@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use crate::helpers::session_set_cookie;
+
 const BIN: &str = env!("CARGO_BIN_EXE_portico");
 
 fn portico(db: &std::path::Path, args: &[&str]) -> (bool, Value, String) {
@@ -293,9 +295,7 @@ async fn the_access_log_never_shows_a_token_and_the_session_key_survives_restart
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 303);
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
+    let cookie = session_set_cookie(&res)
         .split(';')
         .next()
         .unwrap()

@@ -275,3 +275,14 @@ pub async fn error_code(res: reqwest::Response) -> (u16, String) {
         body["error"].as_str().unwrap_or_default().to_owned(),
     )
 }
+
+/// The `portico_session` cookie an answer sets (beside `portico_company`).
+pub fn session_set_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("portico_session="))
+        .expect("a session cookie")
+        .to_owned()
+}

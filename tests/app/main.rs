@@ -8,5 +8,6 @@ mod cache;
 mod cli;
 mod dashboard;
 mod helpers;
+mod requests;
 mod sso_checks;
 mod sso_flow;

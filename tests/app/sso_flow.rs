@@ -21,7 +21,7 @@ async fn first_visit_creates_the_account_and_lands_on_the_dashboard() {
     assert_eq!(res.headers()["location"], "/dashboard");
     assert_eq!(res.headers()["cache-control"], "no-store");
     assert_eq!(res.headers()["referrer-policy"], "no-referrer");
-    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = session_set_cookie(&res);
     assert!(cookie.starts_with("portico_session="));
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     assert!(!cookie.contains("Secure"), "not Secure on an http base URL");
@@ -350,7 +350,7 @@ async fn an_https_base_url_makes_the_session_cookie_secure() {
     let acme = app.company("Acme");
     let res = app.sso(&acme.token("sec@acme.test", json!({}))).await;
     assert_eq!(res.status().as_u16(), 303);
-    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    let cookie = session_set_cookie(&res);
     assert!(
         cookie.contains("Secure") && cookie.contains("HttpOnly"),
         "{cookie}"

@@ -2,7 +2,9 @@
 // admin would: sign up → Settings → SSO → generate a secret → copy it →
 // mint a token with it outside the portal → sign in through SSO in a second
 // browser context → the event shows → rotate with "revoke now" → the token
-// signed with the old secret is refused with bad_signature. Along the way it
+// signed with the old secret is refused with bad_signature → the customer
+// opens a support request with a screenshot, an agent in a third context
+// answers and sets it pending, the customer sees the answer. Along the way it
 // screenshots every page at desktop and phone widths, and fails on any
 // console error (a CSP violation, a script error) or sideways scrolling.
 //
@@ -185,6 +187,68 @@ async function main() {
   await page.click('button:has-text("Create project")');
   check((await page.textContent('.flash')).includes('created'), 'a project is created with a flash');
   await shoot(page, 'settings-projects-desktop', DESKTOP);
+
+  // --- Support requests. The customer, on the phone (signed in again: the
+  // refused token above ended the session): the empty list, then a request
+  // with a screenshot attached.
+  const again = mint({ companyId, email: userEmail, iat: now, exp: now + 300, jti: `again-${stamp}` }, rotated);
+  await phone.goto(`${BASE}/api/auth/sso?token=${again}&return_to=/requests`);
+  check(phone.url().endsWith('/requests'), 'the SSO link with return_to lands on the request list', phone.url());
+  check((await phone.textContent('.empty')).includes('open a request'), 'the empty request list says what to do');
+  await shoot(phone, 'requests-empty-phone', PHONE);
+  await phone.click('a:has-text("New request")');
+  await shoot(phone, 'requests-new-phone', PHONE);
+  const shot = path.join(SHOTS, 'attached-screenshot.png');
+  await page.screenshot({ path: shot });
+  await phone.fill('#subject', 'The export button does nothing');
+  await phone.fill('#body', 'When I click **Export**, nothing happens.\n\n1. Open Reports\n2. Click Export');
+  await phone.setInputFiles('#files', shot);
+  await phone.click('button:has-text("Send request")');
+  await phone.waitForURL(/\/requests\/\d+$/);
+  const requestUrl = phone.url();
+  check(/\/requests\/\d+$/.test(requestUrl), 'sending the request lands on its page', requestUrl);
+  check((await phone.textContent('.badge-large')).includes('Submitted'), 'the customer reads the status as Submitted');
+  check(await phone.isVisible('.file-chip:has-text("attached-screenshot.png")'), 'the screenshot shows as a file chip');
+  check((await phone.innerHTML('.message-body')).includes('<strong>Export</strong>'), 'the message is rendered Markdown');
+  await shoot(phone, 'requests-show-customer-phone', PHONE);
+
+  // An agent, in a third browser context at desktop width.
+  const agentToken = mint({ companyId, email: `sam-${stamp}@acme.test`, name: 'Sam Agent', role: 'AGENT', iat: now, exp: now + 300 }, rotated);
+  const agentCtx = await browser.newContext({ viewport: DESKTOP });
+  const desk = await agentCtx.newPage();
+  watch(desk, 'agent', errors);
+  await desk.goto(`${BASE}/api/auth/sso?token=${agentToken}`);
+  check((await desk.textContent('.queue-counts')).includes('New'), 'the agent\'s dashboard shows the queue counts');
+  await desk.click('.queue-counts a:has-text("New")');
+  check(await desk.isVisible('tr.unread:has-text("The export button does nothing")'), 'the new request is in the agent\'s queue, unread');
+  await shoot(desk, 'requests-queue-desktop', DESKTOP);
+  await desk.click('a:has-text("The export button does nothing")');
+  const image = await desk.request.get(BASE + (await desk.getAttribute('.file-chip', 'href')));
+  check(image.headers()['content-type'] === 'image/png', 'the screenshot is served as a PNG, decided from its bytes');
+  await desk.check('input[name="internal"][value="on"]');
+  await desk.fill('#body', 'Internal: reproduced on the staging server.');
+  await desk.click('button:has-text("Send")');
+  check(await desk.isVisible('.message.internal'), 'the internal note shows tinted and labelled');
+  await desk.check('input[name="internal"][value="off"]');
+  await desk.fill('#body', 'Thanks! Could you tell us which browser you use?');
+  await desk.selectOption('#reply-status', 'pending');
+  await desk.click('button:has-text("Send")');
+  check((await desk.textContent('.badge-large')).includes('Pending'), 'reply and set pending');
+  await shoot(desk, 'requests-show-agent-desktop', DESKTOP);
+  await desk.goto(`${BASE}/requests/new`);
+  await shoot(desk, 'requests-new-desktop', DESKTOP);
+
+  // The customer sees the answer and the new status, never the note.
+  await phone.goto(requestUrl);
+  check((await phone.textContent('.conversation')).includes('which browser you use'), 'the customer sees the agent\'s answer');
+  check((await phone.textContent('.badge-large')).includes('Waiting on you'), 'the customer reads the new status');
+  check(!(await phone.content()).includes('reproduced on the staging server'), 'the internal note never reaches the customer');
+  await shoot(phone, 'requests-answered-phone', PHONE);
+  await phone.goto(`${BASE}/requests`);
+  await shoot(phone, 'requests-list-phone', PHONE);
+  await desk.goto(`${BASE}/requests?status=all`);
+  await shoot(desk, 'requests-list-desktop', DESKTOP);
+  await agentCtx.close();
 
   // People: Jane is listed; disabling asks first, then ends her session.
   await page.click('.settings-nav >> text=People');

@@ -26,6 +26,9 @@ pub struct Company {
     /// Where users go after signing out; unset, Portico's signed-out page.
     pub signout_url: Option<String>,
     pub created_at: i64,
+    /// The company's own sign-in page: visitors without a session are sent
+    /// there with `return_to`; unset, they go to `/login`.
+    pub signin_url: Option<String>,
 }
 
 impl Company {
@@ -103,17 +106,19 @@ impl Company {
             .pop())
     }
 
-    /// Sets the max token lifetime and the sign-out URL together.
+    /// Sets the max token lifetime, the sign-out and the sign-in URLs.
     pub fn update_options(
         tx: &mut Tx<'_>,
         id: i64,
         max_token_lifetime: i64,
         signout_url: Option<&str>,
+        signin_url: Option<&str>,
     ) -> Result<(), DbError> {
         diesel::update(companies::table.find(id))
             .set((
                 companies::max_token_lifetime.eq(max_token_lifetime),
                 companies::signout_url.eq(signout_url),
+                companies::signin_url.eq(signin_url),
             ))
             .execute(&mut **tx)?;
         tx.changed(Change::Company(id));

@@ -6,20 +6,26 @@
 //! statement at every new binding and parse it again, on every call.
 
 mod company;
+mod message;
 mod project;
+mod request;
 mod setting;
 mod sso_event;
 mod sso_secret;
 mod user;
 
 pub use company::{Company, NewAdmin};
+pub use message::{Attachment, Message, NewFile, RequestChange};
 pub use project::Project;
+pub use request::{
+    Assignee, ListFilter, NewRequest, QueueCounts, Request, RequestView, Viewer, VisibleRequest,
+};
 pub use setting::Setting;
 pub use sso_event::{NewSsoEvent, SsoEvent};
 pub use sso_secret::{SsoSecret, UsedToken};
 pub use user::{NewUser, User};
 
-pub use super::types::{Method, Role, SecretState};
+pub use super::types::{ChangeField, Method, Priority, Role, SecretState, Status};
 
 use rand::RngCore;
 use rand::rngs::OsRng;

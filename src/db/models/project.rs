@@ -13,6 +13,8 @@ pub struct Project {
     pub company_id: i64,
     pub name: String,
     pub created_at: i64,
+    /// Members see each other's support requests.
+    pub shared: bool,
 }
 
 impl Project {
@@ -107,6 +109,23 @@ impl Project {
                 .filter(projects::public_id.eq(public_id)),
         )
         .set(projects::name.eq(name))
+        .execute(&mut **tx)?)
+    }
+
+    /// Turns the *shared* setting on or off.
+    pub fn set_shared(
+        tx: &mut Tx<'_>,
+        company_id: i64,
+        public_id: &str,
+        shared: bool,
+    ) -> Result<usize, DbError> {
+        tx.changed(Change::Projects(company_id));
+        Ok(diesel::update(
+            projects::table
+                .filter(projects::company_id.eq(company_id))
+                .filter(projects::public_id.eq(public_id)),
+        )
+        .set(projects::shared.eq(shared))
         .execute(&mut **tx)?)
     }
 

@@ -187,6 +187,25 @@ impl User {
         Ok(())
     }
 
+    /// The id, name and role of each of `ids` (authors, requesters).
+    pub fn names(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String, Role)>, DbError> {
+        Ok(users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::name, users::role))
+            .load(conn)?)
+    }
+
+    /// The company's agents and admins who may be assigned a request.
+    pub fn staff_of_company(conn: &mut DbConn, company_id: i64) -> Result<Vec<User>, DbError> {
+        Ok(users::table
+            .filter(users::company_id.eq(company_id))
+            .filter(users::role.eq_any([Role::Agent, Role::Admin]))
+            .filter(users::disabled.eq(false))
+            .order(users::name.asc())
+            .select(User::as_select())
+            .load(conn)?)
+    }
+
     /// Admins of the company who can still sign in.
     pub fn count_active_admins(conn: &mut DbConn, company_id: i64) -> Result<i64, DbError> {
         Ok(users::table

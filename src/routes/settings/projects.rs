@@ -20,6 +20,7 @@ use crate::views::{Layout, format_time, render_with_status};
 pub struct ProjectRow {
     pub public_id: String,
     pub name: String,
+    pub shared: bool,
     pub members: i64,
     pub created: String,
 }
@@ -50,6 +51,7 @@ async fn page(state: &AppState, admin: &AdminUser) -> Result<ProjectsPage, AppEr
             .map(|(p, members)| ProjectRow {
                 public_id: p.public_id,
                 name: p.name,
+                shared: p.shared,
                 members,
                 created: format_time(p.created_at),
             })
@@ -191,6 +193,50 @@ pub async fn delete_post(
                 "Project “{}” deleted; its members were removed from it. Tokens naming {} are now refused.",
                 p.name, p.public_id
             )))
+        })
+        .await;
+    save(&state, &admin, "", written, "").await
+}
+
+#[derive(Deserialize)]
+pub struct SharedForm {
+    #[serde(default)]
+    shared: String,
+}
+
+/// `POST /settings/projects/{id}/shared`: `shared=on` lets the project's
+/// members see each other's support requests; `off` (or absent) stops it.
+pub async fn shared_post(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<SharedForm>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = path.into_inner();
+    let shared = match form.shared.as_str() {
+        "on" | "true" => true,
+        "" | "off" | "false" => false,
+        _ => return Err(AppError::BadRequest("shared must be on or off.".into())),
+    };
+    let company_id = admin.company.id;
+    let written = state
+        .db
+        .write(move |tx| {
+            let Some(p) = Project::find_in_company(tx, company_id, &public_id)? else {
+                return Ok(None);
+            };
+            Project::set_shared(tx, company_id, &public_id, shared)?;
+            Ok(Some(if shared {
+                format!(
+                    "Members of “{}” now see each other's support requests.",
+                    p.name
+                )
+            } else {
+                format!(
+                    "Members of “{}” now see only their own support requests.",
+                    p.name
+                )
+            }))
         })
         .await;
     save(&state, &admin, "", written, "").await

@@ -83,6 +83,7 @@ fn company(id: i64, public_id: &str, max_token_lifetime: i64) -> Company {
         max_token_lifetime,
         signout_url: None,
         created_at: NOW - 86_400,
+        signin_url: None,
     }
 }
 
@@ -125,6 +126,7 @@ fn project(id: i64, company_id: i64, public_id: &str) -> Project {
         company_id,
         name: public_id.to_owned(),
         created_at: NOW - 86_400,
+        shared: false,
     }
 }
 

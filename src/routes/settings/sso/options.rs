@@ -11,6 +11,7 @@ use crate::auth::extract::AdminUser;
 use crate::auth::session::FlashKind;
 use crate::db::models::Company;
 use crate::error::AppError;
+use crate::input::company_url;
 use crate::routes::done;
 use crate::state::AppState;
 use crate::views::render_with_status;
@@ -21,32 +22,12 @@ pub struct OptionsForm {
     max_token_lifetime: String,
     #[serde(default)]
     signout_url: String,
+    #[serde(default)]
+    signin_url: String,
 }
 
-/// Checks a sign-out URL: empty, or an absolute http(s) URL.
-fn clean_signout_url(url: &str) -> Result<Option<String>, String> {
-    let url = url.trim();
-    if url.is_empty() {
-        return Ok(None);
-    }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or("The sign-out URL must start with https:// (or http://).")?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty()
-        || url.len() > 2048
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(
-            "The sign-out URL must be a full address such as https://app.example.com/logout."
-                .into(),
-        );
-    }
-    Ok(Some(url.to_owned()))
-}
-
-/// `POST /settings/sso/options`: max token lifetime and sign-out URL.
+/// `POST /settings/sso/options`: max token lifetime, sign-out and sign-in
+/// URLs.
 pub async fn options_post(
     admin: AdminUser,
     state: web::Data<AppState>,
@@ -64,10 +45,11 @@ pub async fn options_post(
                 LIFETIME.min, LIFETIME.max
             )
         });
-    let url = clean_signout_url(&form.signout_url);
-    let (lifetime, url) = match (lifetime, url) {
-        (Ok(l), Ok(u)) => (l, u),
-        (Err(e), _) | (_, Err(e)) => {
+    let signout = company_url(&form.signout_url, "sign-out URL");
+    let signin = company_url(&form.signin_url, "sign-in URL");
+    let (lifetime, signout, signin) = match (lifetime, signout, signin) {
+        (Ok(l), Ok(out), Ok(into)) => (l, out, into),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             let mut p = page(&state, &admin).await?;
             p.max_token_lifetime = form
                 .max_token_lifetime
@@ -75,6 +57,7 @@ pub async fn options_post(
                 .parse()
                 .unwrap_or(p.max_token_lifetime);
             p.signout_url = form.signout_url.clone();
+            p.signin_url = form.signin_url.clone();
             p.options_error = Some(e);
             return Ok(render_with_status(StatusCode::BAD_REQUEST, &p)?);
         }
@@ -82,7 +65,15 @@ pub async fn options_post(
     let company_id = admin.company.id;
     state
         .db
-        .write(move |tx| Company::update_options(tx, company_id, lifetime, url.as_deref()))
+        .write(move |tx| {
+            Company::update_options(
+                tx,
+                company_id,
+                lifetime,
+                signout.as_deref(),
+                signin.as_deref(),
+            )
+        })
         .await?;
     Ok(done(
         &admin.session,

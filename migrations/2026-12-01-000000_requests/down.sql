@@ -1,0 +1,13 @@
+DROP TRIGGER request_search_message_delete;
+DROP TRIGGER request_search_message;
+DROP TRIGGER request_search_subject_delete;
+DROP TRIGGER request_search_subject_update;
+DROP TRIGGER request_search_subject;
+DROP TABLE request_search;
+DROP TABLE request_views;
+DROP TABLE request_changes;
+DROP TABLE attachments;
+DROP TABLE messages;
+DROP TABLE requests;
+ALTER TABLE projects DROP COLUMN shared;
+ALTER TABLE companies DROP COLUMN signin_url;

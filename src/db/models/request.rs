@@ -1,0 +1,355 @@
+//! Support requests and who may see them.
+//!
+//! Visibility is decided here, once, inside the queries: a request is read
+//! through [`Request::find_visible`], which takes the [`Viewer`] and answers
+//! `None` both for an id that does not exist and for one the viewer may not
+//! see; what belongs to a request (messages, changes, files) is read through
+//! the [`VisibleRequest`] it returns, which carries the viewer, so internal
+//! notes never reach a customer by any path.
+
+use diesel::prelude::*;
+
+use super::{Priority, Role, Status, User};
+use crate::db::schema::{memberships, projects, request_views, requests};
+use crate::db::search;
+use crate::db::{DbBackend, DbConn, DbError, Tx};
+
+/// Who is looking: what [`Request::find_visible`] and the list filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub company_id: i64,
+    /// Agents and admins: every request of the company, internal notes too.
+    pub staff: bool,
+}
+
+impl Viewer {
+    pub fn of(user: &User) -> Viewer {
+        Viewer {
+            user_id: user.id,
+            company_id: user.company_id,
+            staff: matches!(user.role, Role::Agent | Role::Admin),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct Request {
+    pub id: i64,
+    pub company_id: i64,
+    pub project_id: Option<i64>,
+    pub requester_id: i64,
+    pub assignee_id: Option<i64>,
+    pub subject: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub created_at: i64,
+    /// Any activity, internal notes too (milliseconds).
+    pub updated_at: i64,
+    /// What a customer may see happen (milliseconds).
+    pub public_updated_at: i64,
+}
+
+/// A request the viewer may see, and that viewer: the only way to its
+/// messages, changes and files.
+#[derive(Debug, Clone)]
+pub struct VisibleRequest {
+    pub request: Request,
+    pub viewer: Viewer,
+}
+
+impl VisibleRequest {
+    /// The last activity this viewer may know of.
+    pub fn activity(&self) -> i64 {
+        self.request.activity_for(&self.viewer)
+    }
+}
+
+/// The list's filters; every one narrows the viewer's visible requests.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Any of these statuses; `None`: all.
+    pub statuses: Option<Vec<Status>>,
+    pub project_id: Option<i64>,
+    pub assignee: Option<Assignee>,
+    /// Words to find in subjects and the messages the viewer may read.
+    pub words: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignee {
+    Nobody,
+    User(i64),
+}
+
+/// The counts of the agents' dashboard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub new: i64,
+    pub open: i64,
+    pub pending: i64,
+    /// Active requests assigned to the viewer.
+    pub mine: i64,
+}
+
+pub struct NewRequest<'a> {
+    pub company_id: i64,
+    pub project_id: Option<i64>,
+    pub requester_id: i64,
+    pub subject: &'a str,
+    pub priority: Priority,
+}
+
+type Scope =
+    Box<dyn BoxableExpression<requests::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// The viewer's visibility as a condition on `requests`: staff see their
+/// company's requests; a customer the ones they opened and those of the
+/// shared projects they belong to.
+fn visible_to(v: &Viewer) -> Scope {
+    let company = requests::company_id.eq(v.company_id);
+    if v.staff {
+        return Box::new(company);
+    }
+    let shared = memberships::table
+        .inner_join(projects::table)
+        .filter(memberships::user_id.eq(v.user_id))
+        .filter(projects::shared.eq(true))
+        .select(memberships::project_id);
+    Box::new(
+        company.and(
+            requests::requester_id
+                .eq(v.user_id)
+                .or(requests::project_id.assume_not_null().eq_any(shared)),
+        ),
+    )
+}
+
+impl Request {
+    /// The last activity `viewer` may know of: internal notes move only the
+    /// staff's clock.
+    pub fn activity_for(&self, viewer: &Viewer) -> i64 {
+        if viewer.staff {
+            self.updated_at
+        } else {
+            self.public_updated_at
+        }
+    }
+
+    /// The request, if it exists and `viewer` may see it.
+    pub fn find_visible(
+        conn: &mut DbConn,
+        viewer: &Viewer,
+        id: i64,
+    ) -> Result<Option<VisibleRequest>, DbError> {
+        Ok(requests::table
+            .filter(requests::id.eq(id))
+            .filter(visible_to(viewer))
+            .select(Request::as_select())
+            .load(conn)?
+            .pop()
+            .map(|request| VisibleRequest {
+                request,
+                viewer: *viewer,
+            }))
+    }
+
+    /// One page of the viewer's requests, newest activity first; one more
+    /// than `limit` is asked for, so the caller knows whether a next page
+    /// exists.
+    pub fn list(
+        conn: &mut DbConn,
+        viewer: &Viewer,
+        filter: &ListFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Request>, DbError> {
+        let mut q = requests::table
+            .filter(visible_to(viewer))
+            .select(Request::as_select())
+            .into_boxed();
+        if let Some(statuses) = &filter.statuses {
+            q = q.filter(requests::status.eq_any(statuses.clone()));
+        }
+        if let Some(project) = filter.project_id {
+            q = q.filter(requests::project_id.eq(project));
+        }
+        match filter.assignee {
+            Some(Assignee::Nobody) => q = q.filter(requests::assignee_id.is_null()),
+            Some(Assignee::User(id)) => q = q.filter(requests::assignee_id.eq(id)),
+            None => {}
+        }
+        if let Some(words) = &filter.words {
+            let Some(matching) = search::matching_requests(words, viewer.staff) else {
+                return Ok(Vec::new());
+            };
+            q = q.filter(matching);
+        }
+        q = if viewer.staff {
+            q.order((requests::updated_at.desc(), requests::id.desc()))
+        } else {
+            q.order((requests::public_updated_at.desc(), requests::id.desc()))
+        };
+        Ok(q.offset(offset).limit(limit + 1).load(conn)?)
+    }
+
+    /// The counts of the staff's dashboard, for `viewer`'s company.
+    pub fn queue_counts(conn: &mut DbConn, viewer: &Viewer) -> Result<QueueCounts, DbError> {
+        let by_status: Vec<(Status, i64)> = requests::table
+            .filter(requests::company_id.eq(viewer.company_id))
+            .filter(requests::status.eq_any(Status::ACTIVE))
+            .group_by(requests::status)
+            .select((requests::status, diesel::dsl::count_star()))
+            .load(conn)?;
+        let count = |s: Status| {
+            by_status
+                .iter()
+                .find(|(status, _)| *status == s)
+                .map_or(0, |(_, n)| *n)
+        };
+        let mine = requests::table
+            .filter(requests::assignee_id.eq(viewer.user_id))
+            .filter(requests::company_id.eq(viewer.company_id))
+            .filter(requests::status.eq_any(Status::ACTIVE))
+            .count()
+            .get_result(conn)?;
+        Ok(QueueCounts {
+            new: count(Status::New),
+            open: count(Status::Open),
+            pending: count(Status::Pending),
+            mine,
+        })
+    }
+
+    /// The requests a customer opened that are not solved or closed, newest
+    /// activity first: their dashboard.
+    pub fn open_of_requester(
+        conn: &mut DbConn,
+        requester_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Request>, DbError> {
+        Ok(requests::table
+            .filter(requests::requester_id.eq(requester_id))
+            .filter(requests::status.eq_any(Status::ACTIVE))
+            .order((requests::public_updated_at.desc(), requests::id.desc()))
+            .limit(limit)
+            .select(Request::as_select())
+            .load(conn)?)
+    }
+
+    pub fn create(tx: &mut Tx<'_>, new: NewRequest<'_>, now_ms: i64) -> Result<Request, DbError> {
+        Ok(diesel::insert_into(requests::table)
+            .values((
+                requests::company_id.eq(new.company_id),
+                requests::project_id.eq(new.project_id),
+                requests::requester_id.eq(new.requester_id),
+                requests::subject.eq(new.subject),
+                requests::status.eq(Status::New),
+                requests::priority.eq(new.priority),
+                requests::created_at.eq(now_ms / 1000),
+                requests::updated_at.eq(now_ms),
+                requests::public_updated_at.eq(now_ms),
+            ))
+            .returning(Request::as_returning())
+            .get_result(&mut **tx)?)
+    }
+
+    /// Records activity at `now_ms` (public: the customer sees it too).
+    /// Activity times only grow, by at least 1 ms, so "seen up to" compares
+    /// exactly. Returns the new activity times.
+    pub fn touch(
+        tx: &mut Tx<'_>,
+        request: &mut Request,
+        public: bool,
+        now_ms: i64,
+    ) -> Result<(), DbError> {
+        request.updated_at = now_ms.max(request.updated_at + 1);
+        if public {
+            request.public_updated_at = now_ms.max(request.public_updated_at + 1);
+        }
+        diesel::update(requests::table.find(request.id))
+            .set((
+                requests::updated_at.eq(request.updated_at),
+                requests::public_updated_at.eq(request.public_updated_at),
+            ))
+            .execute(&mut **tx)?;
+        Ok(())
+    }
+
+    /// Moves the status from what `request` holds to `to`; `false` when the
+    /// row no longer holds that status (a concurrent change won), so a
+    /// status never goes back by a race.
+    pub fn set_status(tx: &mut Tx<'_>, request: &mut Request, to: Status) -> Result<bool, DbError> {
+        let changed = diesel::update(
+            requests::table
+                .find(request.id)
+                .filter(requests::status.eq(request.status)),
+        )
+        .set(requests::status.eq(to))
+        .execute(&mut **tx)?;
+        if changed == 1 {
+            request.status = to;
+        }
+        Ok(changed == 1)
+    }
+
+    pub fn set_priority(tx: &mut Tx<'_>, id: i64, priority: Priority) -> Result<(), DbError> {
+        diesel::update(requests::table.find(id))
+            .set(requests::priority.eq(priority))
+            .execute(&mut **tx)?;
+        Ok(())
+    }
+
+    pub fn set_assignee(tx: &mut Tx<'_>, id: i64, assignee: Option<i64>) -> Result<(), DbError> {
+        diesel::update(requests::table.find(id))
+            .set(requests::assignee_id.eq(assignee))
+            .execute(&mut **tx)?;
+        Ok(())
+    }
+
+    pub fn set_project(tx: &mut Tx<'_>, id: i64, project: Option<i64>) -> Result<(), DbError> {
+        diesel::update(requests::table.find(id))
+            .set(requests::project_id.eq(project))
+            .execute(&mut **tx)?;
+        Ok(())
+    }
+}
+
+/// Each person's last view of a request: the activity time they saw.
+pub struct RequestView;
+
+impl RequestView {
+    /// What `user_id` saw of each of `ids`, as `(request id, seen up to)`.
+    pub fn seen(conn: &mut DbConn, user_id: i64, ids: &[i64]) -> Result<Vec<(i64, i64)>, DbError> {
+        Ok(request_views::table
+            .filter(request_views::user_id.eq(user_id))
+            .filter(request_views::request_id.eq_any(ids))
+            .select((request_views::request_id, request_views::seen_at))
+            .load(conn)?)
+    }
+
+    /// Records that `user_id` saw `request_id` up to `activity`; an older
+    /// view never replaces a newer one.
+    pub fn mark_seen(
+        tx: &mut Tx<'_>,
+        user_id: i64,
+        request_id: i64,
+        activity: i64,
+    ) -> Result<(), DbError> {
+        // SQLite's two-argument MAX: an older view never lowers a newer one.
+        let newest =
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("MAX(seen_at, excluded.seen_at)");
+        diesel::insert_into(request_views::table)
+            .values((
+                request_views::user_id.eq(user_id),
+                request_views::request_id.eq(request_id),
+                request_views::seen_at.eq(activity),
+            ))
+            .on_conflict((request_views::user_id, request_views::request_id))
+            .do_update()
+            .set(request_views::seen_at.eq(newest))
+            .execute(&mut **tx)?;
+        Ok(())
+    }
+}
