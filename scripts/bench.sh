@@ -47,6 +47,10 @@ WRK=(wrk -t2 -c64 -d"$DURATION" --latency -s "$HERE/replay.lua")
 # and drop their latencies. It gets a longer timeout, so that its p50/p99 are real.
 PASSWORD_TIMEOUT=(--timeout=30s)
 WRK_SIDE=(wrk -t1 -c16 -d"$DURATION" --latency -s "$HERE/replay.lua")
+# The support queue and its search are measured at 16 connections.
+WRK16=(wrk -t2 -c16 -d"$DURATION" --latency -s "$HERE/replay.lua")
+REQUESTS=${BENCH_REQUESTS:-100000}
+MESSAGES=${BENCH_MESSAGES:-300000}
 
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
@@ -138,6 +142,10 @@ PROJECT=$(cli project create --company "$COMPANY" --name "Bench project" | json_
 USERS_TOTAL=$(bench_py seed --db "$DB" --company "$COMPANY" --admin-id "$ADMIN_ID" \
     --users "$USERS" --admins "$ADMINS")
 say "   company $COMPANY, project $PROJECT, $USERS_TOTAL users"
+step "seeding: $REQUESTS support requests, $MESSAGES messages (search index by the triggers)"
+req_py() { python3 "$HERE/requests_bench.py" "$@"; }
+PAGE_ID=$(req_py seed --db "$DB" --requests "$REQUESTS" --messages "$MESSAGES")
+say "   the 20-message request is #$PAGE_ID"
 
 step "start-up on the seeded database"
 start_server "$DB"
@@ -189,6 +197,14 @@ settled_users() {
     echo "$a"
 }
 
+# First, on the fresh server: the memory that uploads cost is theirs alone.
+step "0. eight simultaneous 10 MiB uploads"
+req_py sessions --base "$BASE_URL" --secret "$SECRET" --company "$COMPANY" --role CUSTOMER \
+    --count "$SESSIONS" --path /requests/new --out "$WORK/customers.tsv"
+UPLOADS=$(req_py uploads --base "$BASE_URL" --sessions "$WORK/customers.tsv" --pid "$SERVER_PID")
+say "   $UPLOADS"
+note_hwm 0
+
 step "1. static file"
 for run in $(seq "$RUNS"); do
     run_wrk static "$run" /static/app.css
@@ -234,6 +250,56 @@ for run in $(seq "$RUNS"); do
 done
 
 note_hwm 4
+step "6. a request page with 20 messages (8 agents)"
+req_py sessions --base "$BASE_URL" --secret "$SECRET" --company "$COMPANY" --role AGENT \
+    --count "$SESSIONS" --path "/requests/$PAGE_ID" --out "$WORK/page.tsv"
+for run in $(seq "$RUNS"); do
+    run_wrk request-page "$run" "/requests/$PAGE_ID" "$WORK/page.tsv"
+done
+
+step "7. the agents' first queue page, $REQUESTS requests (-c16)"
+sed "s|/requests/$PAGE_ID|/requests|" "$WORK/page.tsv" >"$WORK/queue.tsv"
+# shellcheck disable=SC2317  # called by run16
+run16() {
+    local scenario=$1 run=$2 out=$WORK/wrk-$1-$2.txt
+    shift 2
+    "${WRK16[@]}" "$BASE_URL$1" -- 2 "$2" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed: $out"; }
+    bench_py record --scenario "$scenario" --run "$run" --wrk-output "$out" >>"$RESULTS"
+}
+for run in $(seq "$RUNS"); do
+    run16 queue "$run" /requests "$WORK/queue.tsv"
+done
+
+step "8. a search over $MESSAGES messages (-c16)"
+: >"$WORK/search.tsv"
+for q in "invoice+error" "export" "kw42" "webhook+api+tok" "kw777+printer" "refund+payment" "kw1234" "backup"; do
+    while IFS=$'\t' read -r method _ cookie _; do
+        printf '%s\t/requests?q=%s\t%s\t\n' "$method" "$q" "$cookie" >>"$WORK/search.tsv"
+    done <"$WORK/queue.tsv"
+done
+for run in $(seq "$RUNS"); do
+    run16 search "$run" "/requests?q=export" "$WORK/search.tsv"
+done
+
+note_hwm 8
+step "9. new requests (customers, -c64)"
+requests_count() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM requests").fetchone()[0])' "$DB"; }
+for run in $(seq "$RUNS"); do
+    req_py jars --base "$BASE_URL" --sessions "$WORK/customers.tsv" --tag "r$run" \
+        --count 200000 --out "$WORK/new.tsv"
+    before=$(requests_count)
+    out=$WORK/wrk-new-request-$run.txt
+    wrk_to "$out" /requests "$WORK/new.tsv" once
+    sleep 1
+    after=$(requests_count)
+    bench_py record --scenario new-request --run "$run" --wrk-output "$out" \
+        --users-before "$before" --users-after "$after" --run-users "$((after - before))" >>"$RESULTS"
+    say "   requests: $before -> $after"
+done
+rm -f "$WORK/new.tsv"
+
+note_hwm 9
+
 step "5. password sign-in ($ADMINS admins, $JARS cookie jars), with the dashboard at the same time"
 bench_py logins --base "$BASE_URL" --password "$PASSWORD" --jars "$JARS" --admins "$ADMINS" \
     --out "$WORK/login.tsv"
@@ -275,7 +341,10 @@ bench_py report --results "$RESULTS" "${doc_args[@]}" \
     --meta "users_end=$USERS_END" \
     --meta "vmhwm=$VMHWM" \
     --meta "hwm_steps=$(printf '%s; ' "${HWM_STEPS[@]}" | sed 's/; $//')" \
-    --meta "elapsed=$ELAPSED"
+    --meta "elapsed=$ELAPSED" \
+    --meta "uploads=$UPLOADS" \
+    --meta "requests=$REQUESTS" \
+    --meta "messages=$MESSAGES"
 rc=$?
 set -e
 # bench.py report: 0 all checks passed, 1 some failed (the document is written

@@ -10,4 +10,5 @@ DROP TABLE attachments;
 DROP TABLE messages;
 DROP TABLE requests;
 ALTER TABLE projects DROP COLUMN shared;
+DROP INDEX users_company_role;
 ALTER TABLE companies DROP COLUMN signin_url;

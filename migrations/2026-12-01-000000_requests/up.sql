@@ -4,6 +4,9 @@
 -- "seen up to" can be compared exactly (see README, "Support requests").
 
 ALTER TABLE companies ADD COLUMN signin_url TEXT;
+-- The agents and admins a request may be assigned to, without reading every
+-- customer of the company.
+CREATE INDEX users_company_role ON users (company_id, role, name);
 -- Members of a shared project see each other's requests.
 ALTER TABLE projects ADD COLUMN shared BOOLEAN NOT NULL DEFAULT FALSE;
 
@@ -83,17 +86,20 @@ CREATE TABLE request_views (
 
 -- Search over subjects and messages (SQLite's FTS5, in the bundled build).
 -- One row per message (rowid = its id) and one per subject (rowid = minus the
--- request's id); `internal` lets a customer's search skip internal notes.
--- Kept by triggers, so that no write can forget it.
+-- request's id). `scope` holds tokens that narrow a search inside the index
+-- itself: `c<company id>`, `r<request id>`, and `pub` or `int` (an internal
+-- note), so a query ANDs them with the words and FTS5 skips through its
+-- posting lists instead of filtering every match. Kept by triggers, so that no
+-- write can forget it.
 CREATE VIRTUAL TABLE request_search USING fts5(
     text,
+    scope,
     request_id UNINDEXED,
-    internal UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER request_search_subject AFTER INSERT ON requests BEGIN
-    INSERT INTO request_search (rowid, text, request_id, internal)
-    VALUES (-NEW.id, NEW.subject, NEW.id, 0);
+    INSERT INTO request_search (rowid, text, scope, request_id)
+    VALUES (-NEW.id, NEW.subject, 'c' || NEW.company_id || ' r' || NEW.id || ' pub', NEW.id);
 END;
 CREATE TRIGGER request_search_subject_update AFTER UPDATE OF subject ON requests BEGIN
     UPDATE request_search SET text = NEW.subject WHERE rowid = -NEW.id;
@@ -102,8 +108,11 @@ CREATE TRIGGER request_search_subject_delete AFTER DELETE ON requests BEGIN
     DELETE FROM request_search WHERE rowid = -OLD.id;
 END;
 CREATE TRIGGER request_search_message AFTER INSERT ON messages BEGIN
-    INSERT INTO request_search (rowid, text, request_id, internal)
-    VALUES (NEW.id, NEW.body, NEW.request_id, NEW.internal);
+    INSERT INTO request_search (rowid, text, scope, request_id)
+    SELECT NEW.id, NEW.body,
+           'c' || r.company_id || ' r' || r.id || CASE WHEN NEW.internal THEN ' int' ELSE ' pub' END,
+           NEW.request_id
+    FROM requests r WHERE r.id = NEW.request_id;
 END;
 CREATE TRIGGER request_search_message_delete AFTER DELETE ON messages BEGIN
     DELETE FROM request_search WHERE rowid = OLD.id;

@@ -129,6 +129,10 @@ pub fn connect(database_url: &str) -> Result<DbPool, String> {
         .map_err(|e| format!("cannot switch {path} to WAL: {e}"))?;
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| format!("cannot migrate {path}: {e}"))?;
+    // Fresh statistics for the query planner where they are missing or old
+    // (cheap: SQLite only analyses what needs it).
+    conn.batch_execute("PRAGMA optimize = 0x10002;")
+        .map_err(|e| format!("cannot optimize {path}: {e}"))?;
     Ok(pool)
 }
 

@@ -76,7 +76,6 @@ pub async fn dashboard_get(
         })
         .collect();
     let viewer = Viewer::of(&current.user);
-    let all_projects = projects.clone();
     let (queue, open_requests) = state
         .db
         .read(move |conn| {
@@ -84,7 +83,12 @@ pub async fn dashboard_get(
                 return Ok::<_, DbError>((Some(Request::queue_counts(conn, &viewer)?), Vec::new()));
             }
             let open = Request::open_of_requester(conn, viewer.user_id, DASHBOARD_REQUESTS)?;
-            Ok((None, requests::rows(conn, &viewer, open, &all_projects)?))
+            Ok((
+                None,
+                open.into_iter()
+                    .map(|(r, seen)| requests::own_row(r, seen))
+                    .collect(),
+            ))
         })
         .await?;
     let page = DashboardPage {

@@ -23,6 +23,17 @@ pub struct Message {
     pub created_at: i64,
 }
 
+/// A message as the conversation shows it: its clean HTML, not its source.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = messages)]
+pub struct Shown {
+    pub id: i64,
+    pub author_id: i64,
+    pub html: String,
+    pub internal: bool,
+    pub created_at: i64,
+}
+
 /// A file of a message, without its bytes.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = attachments)]
@@ -97,10 +108,10 @@ impl Message {
     }
 
     /// The conversation as the viewer may read it, oldest first.
-    pub fn list(conn: &mut DbConn, visible: &VisibleRequest) -> Result<Vec<Message>, DbError> {
+    pub fn list(conn: &mut DbConn, visible: &VisibleRequest) -> Result<Vec<Shown>, DbError> {
         let mut q = messages::table
             .filter(messages::request_id.eq(visible.request.id))
-            .select(Message::as_select())
+            .select(Shown::as_select())
             .into_boxed();
         if !visible.viewer.staff {
             q = q.filter(messages::internal.eq(false));

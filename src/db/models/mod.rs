@@ -15,7 +15,7 @@ mod sso_secret;
 mod user;
 
 pub use company::{Company, NewAdmin};
-pub use message::{Attachment, Message, NewFile, RequestChange};
+pub use message::{Attachment, Message, NewFile, RequestChange, Shown};
 pub use project::Project;
 pub use request::{
     Assignee, ListFilter, NewRequest, QueueCounts, Request, RequestView, Viewer, VisibleRequest,

@@ -101,6 +101,13 @@ pub struct NewRequest<'a> {
     pub priority: Priority,
 }
 
+/// Index rows a search reads at a time.
+const CHUNK: i64 = 400;
+/// Index rows a search reads at most.
+pub const MAX_SCANNED: i64 = 20_000;
+/// A customer who sees at most this many requests is searched within them.
+const MAX_SCOPED: i64 = 300;
+
 type Scope =
     Box<dyn BoxableExpression<requests::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
 
@@ -155,20 +162,10 @@ impl Request {
             }))
     }
 
-    /// One page of the viewer's requests, newest activity first; one more
-    /// than `limit` is asked for, so the caller knows whether a next page
-    /// exists.
-    pub fn list(
-        conn: &mut DbConn,
-        viewer: &Viewer,
-        filter: &ListFilter,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Vec<Request>, DbError> {
-        let mut q = requests::table
-            .filter(visible_to(viewer))
-            .select(Request::as_select())
-            .into_boxed();
+    /// The viewer's requests narrowed by the filter's status, project and
+    /// assignee (not its words).
+    fn filtered(viewer: &Viewer, filter: &ListFilter) -> requests::BoxedQuery<'static, DbBackend> {
+        let mut q = requests::table.filter(visible_to(viewer)).into_boxed();
         if let Some(statuses) = &filter.statuses {
             q = q.filter(requests::status.eq_any(statuses.clone()));
         }
@@ -180,18 +177,101 @@ impl Request {
             Some(Assignee::User(id)) => q = q.filter(requests::assignee_id.eq(id)),
             None => {}
         }
+        q
+    }
+
+    /// One page of the viewer's requests, newest activity first (with
+    /// words: newest matching message first); one more than `limit` is
+    /// asked for, so the caller knows whether a next page exists.
+    pub fn list(
+        conn: &mut DbConn,
+        viewer: &Viewer,
+        filter: &ListFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Request>, DbError> {
         if let Some(words) = &filter.words {
-            let Some(matching) = search::matching_requests(words, viewer.staff) else {
-                return Ok(Vec::new());
-            };
-            q = q.filter(matching);
+            return Self::search(conn, viewer, filter, words, offset, limit);
         }
-        q = if viewer.staff {
+        let q = Self::filtered(viewer, filter);
+        let q = if viewer.staff {
             q.order((requests::updated_at.desc(), requests::id.desc()))
         } else {
             q.order((requests::public_updated_at.desc(), requests::id.desc()))
         };
-        Ok(q.offset(offset).limit(limit + 1).load(conn)?)
+        Ok(q.select(Request::as_select())
+            .offset(offset)
+            .limit(limit + 1)
+            .load(conn)?)
+    }
+
+    /// The search: matches come from the index newest first, within the
+    /// viewer's scope (the company for staff; a customer's own few requests,
+    /// or their company when they see many, then checked here), and are kept
+    /// when the filters hold. The walk stops once the page is full, or after
+    /// [`MAX_SCANNED`] matches (the oldest beyond are not offered).
+    fn search(
+        conn: &mut DbConn,
+        viewer: &Viewer,
+        filter: &ListFilter,
+        typed: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Request>, DbError> {
+        let Some(words) = search::fts_words(typed) else {
+            return Ok(Vec::new());
+        };
+        let own: Vec<i64> = if viewer.staff {
+            Vec::new()
+        } else {
+            requests::table
+                .filter(visible_to(viewer))
+                .select(requests::id)
+                .limit(MAX_SCOPED + 1)
+                .load(conn)?
+        };
+        let scope = if viewer.staff || own.len() as i64 > MAX_SCOPED {
+            search::Scope::Company(viewer.company_id)
+        } else if own.is_empty() {
+            return Ok(Vec::new());
+        } else {
+            search::Scope::Requests(&own)
+        };
+        let query = search::fts_query(&words, &scope, viewer.staff);
+        let wanted = (offset + limit + 1) as usize;
+        let mut seen = std::collections::HashSet::new();
+        let mut found: Vec<Request> = Vec::new();
+        let (mut before, mut scanned) = (i64::MAX, 0);
+        while found.len() < wanted && scanned < MAX_SCANNED {
+            let hits = search::matches(conn, &query, before, CHUNK)?;
+            scanned += hits.len() as i64;
+            let Some(&(last, _)) = hits.last() else {
+                break;
+            };
+            before = last;
+            let fresh: Vec<i64> = hits
+                .iter()
+                .map(|(_, id)| *id)
+                .filter(|id| seen.insert(*id))
+                .collect();
+            let mut rows: Vec<Request> = Self::filtered(viewer, filter)
+                .filter(requests::id.eq_any(fresh.clone()))
+                .select(Request::as_select())
+                .load(conn)?;
+            for id in fresh {
+                if let Some(i) = rows.iter().position(|r| r.id == id) {
+                    found.push(rows.swap_remove(i));
+                }
+            }
+            if (hits.len() as i64) < CHUNK {
+                break;
+            }
+        }
+        Ok(found
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize + 1)
+            .collect())
     }
 
     /// The counts of the staff's dashboard, for `viewer`'s company.
@@ -208,9 +288,10 @@ impl Request {
                 .find(|(status, _)| *status == s)
                 .map_or(0, |(_, n)| *n)
         };
+        // An assignee is always of the request's company: the assignee index
+        // alone answers.
         let mine = requests::table
             .filter(requests::assignee_id.eq(viewer.user_id))
-            .filter(requests::company_id.eq(viewer.company_id))
             .filter(requests::status.eq_any(Status::ACTIVE))
             .count()
             .get_result(conn)?;
@@ -223,18 +304,25 @@ impl Request {
     }
 
     /// The requests a customer opened that are not solved or closed, newest
-    /// activity first: their dashboard.
+    /// activity first, each with what they saw of it: their dashboard, in one
+    /// statement.
     pub fn open_of_requester(
         conn: &mut DbConn,
         requester_id: i64,
         limit: i64,
-    ) -> Result<Vec<Request>, DbError> {
+    ) -> Result<Vec<(Request, Option<i64>)>, DbError> {
         Ok(requests::table
+            .left_join(
+                request_views::table.on(request_views::request_id
+                    .eq(requests::id)
+                    .and(request_views::user_id.eq(requester_id))),
+            )
             .filter(requests::requester_id.eq(requester_id))
-            .filter(requests::status.eq_any(Status::ACTIVE))
+            .filter(requests::status.ne(Status::Solved))
+            .filter(requests::status.ne(Status::Closed))
             .order((requests::public_updated_at.desc(), requests::id.desc()))
             .limit(limit)
-            .select(Request::as_select())
+            .select((Request::as_select(), request_views::seen_at.nullable()))
             .load(conn)?)
     }
 

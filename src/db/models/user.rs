@@ -195,14 +195,23 @@ impl User {
             .load(conn)?)
     }
 
-    /// The company's agents and admins who may be assigned a request.
-    pub fn staff_of_company(conn: &mut DbConn, company_id: i64) -> Result<Vec<User>, DbError> {
+    /// The user's email, alone.
+    pub fn email_of(conn: &mut DbConn, id: i64) -> Result<Option<String>, DbError> {
+        Ok(users::table.find(id).select(users::email).load(conn)?.pop())
+    }
+
+    /// The id and name of the company's agents and admins who may be
+    /// assigned a request, by name.
+    pub fn staff_of_company(
+        conn: &mut DbConn,
+        company_id: i64,
+    ) -> Result<Vec<(i64, String)>, DbError> {
         Ok(users::table
             .filter(users::company_id.eq(company_id))
             .filter(users::role.eq_any([Role::Agent, Role::Admin]))
             .filter(users::disabled.eq(false))
             .order(users::name.asc())
-            .select(User::as_select())
+            .select((users::id, users::name))
             .load(conn)?)
     }
 

@@ -4,6 +4,7 @@
 //! (`db::models::Request::find_visible`); these handlers only carry it.
 
 pub mod changes;
+pub mod conversation;
 pub mod files;
 pub mod form;
 pub mod new;
@@ -58,6 +59,23 @@ pub fn opts(items: impl IntoIterator<Item = (String, String)>, selected: &str) -
             label,
         })
         .collect()
+}
+
+/// A customer's own request as a row of their dashboard: no names needed.
+pub fn own_row(r: Request, seen: Option<i64>) -> RequestRow {
+    let activity = r.public_updated_at;
+    RequestRow {
+        id: r.id,
+        status_label: r.status.customer_label(),
+        status: r.status,
+        priority: r.priority.label(),
+        project: String::new(),
+        requester: String::new(),
+        assignee: String::new(),
+        activity: format_time(activity / 1000),
+        unread: seen.is_none_or(|s| s < activity),
+        subject: r.subject,
+    }
 }
 
 /// Turns requests into rows for `viewer`: names, projects, unread markers.

@@ -13,7 +13,7 @@ use crate::auth::CurrentUser;
 use crate::db::models::{
     Message, NewFile, NewRequest, Priority, Project, Request, RequestView, Role, User, Viewer,
 };
-use crate::db::{self, DbError};
+use crate::db::{self, DbError, Tx};
 use crate::error::AppError;
 use crate::input::normalize_email;
 use crate::requests::files::content_type;
@@ -116,6 +116,18 @@ pub async fn new_get(
     .await
 }
 
+/// A new request, checked as far as it can be without the database.
+struct Draft {
+    viewer: Viewer,
+    requester_email: Option<String>,
+    project: String,
+    subject: String,
+    body: String,
+    html: String,
+    files: Vec<NewFile>,
+    priority: Priority,
+}
+
 /// What the checks inside the transaction refuse.
 enum Refusal {
     Project(String),
@@ -186,55 +198,27 @@ pub async fn create_post(
             data: u.data,
         })
         .collect();
-    let author = viewer.user_id;
-    let written = state
-        .db
-        .write(move |tx| {
-            let requester_id = match &requester_email {
-                None => author,
-                Some(email) => match User::find_by_email(tx, email)? {
-                    Some(u) if u.company_id == viewer.company_id && u.role == Role::Customer => u.id,
-                    _ => {
-                        return Ok(Err(Refusal::Requester(format!(
-                            "{email} is not a customer of your company. A customer appears once they have signed in through your app."
-                        ))));
-                    }
-                },
-            };
-            let project_id = match project.as_str() {
-                "" => None,
-                p => {
-                    let mine = if viewer.staff {
-                        Project::find_in_company(tx, viewer.company_id, p)?
-                    } else {
-                        Project::list_for_member(tx, requester_id)?
-                            .into_iter()
-                            .find(|pr| pr.public_id == p)
-                    };
-                    match mine {
-                        Some(pr) => Some(pr.id),
-                        None => {
-                            return Ok(Err(Refusal::Project(
-                                "Choose one of your projects, or none.".into(),
-                            )));
-                        }
-                    }
-                }
-            };
-            let now = now_ms();
-            let new = NewRequest {
-                company_id: viewer.company_id,
-                project_id,
-                requester_id,
-                subject: &subject,
-                priority,
-            };
-            let request = Request::create(tx, new, now)?;
-            Message::create(tx, &request, author, &body, &html, false, &files, db::now())?;
-            RequestView::mark_seen(tx, author, request.id, now)?;
-            Ok::<_, DbError>(Ok(request.id))
-        })
-        .await?;
+    let draft = Draft {
+        viewer,
+        requester_email,
+        project,
+        subject,
+        body,
+        html,
+        files,
+        priority,
+    };
+    // Without files, a new request joins the writer's next batch (one
+    // transaction for many); with files, it takes a transaction of its own,
+    // so that its megabytes never hold the sign-ins of a batch.
+    let written = if draft.files.is_empty() {
+        state
+            .writer
+            .submit(move |tx, _| write_new(tx, &draft))
+            .await?
+    } else {
+        state.db.write(move |tx| write_new(tx, &draft)).await?
+    };
     match written {
         Ok(id) => Ok(see_other(&format!("/requests/{id}"))),
         Err(refusal) => {
@@ -246,4 +230,65 @@ pub async fn create_post(
             form_page(&state, &current, &posted, errors, StatusCode::BAD_REQUEST).await
         }
     }
+}
+
+/// What a new request writes, in the caller's transaction: the checks that
+/// need the database, the request, its first message and files, the
+/// author's view. It may run twice (the writer retries a failed batch
+/// piece by piece), so it only reads what it is given.
+fn write_new(tx: &mut Tx<'_>, new: &Draft) -> Result<Result<i64, Refusal>, DbError> {
+    let Draft {
+        viewer,
+        requester_email,
+        project,
+        subject,
+        body,
+        html,
+        files,
+        priority,
+    } = new;
+    let (viewer, author, priority) = (*viewer, viewer.user_id, *priority);
+    let requester_id = match requester_email {
+        None => author,
+        Some(email) => match User::find_by_email(tx, email)? {
+            Some(u) if u.company_id == viewer.company_id && u.role == Role::Customer => u.id,
+            _ => {
+                return Ok(Err(Refusal::Requester(format!(
+                    "{email} is not a customer of your company. A customer appears once they have signed in through your app."
+                ))));
+            }
+        },
+    };
+    let project_id = match project.as_str() {
+        "" => None,
+        p => {
+            let mine = if viewer.staff {
+                Project::find_in_company(tx, viewer.company_id, p)?
+            } else {
+                Project::list_for_member(tx, requester_id)?
+                    .into_iter()
+                    .find(|pr| pr.public_id == p)
+            };
+            match mine {
+                Some(pr) => Some(pr.id),
+                None => {
+                    return Ok(Err(Refusal::Project(
+                        "Choose one of your projects, or none.".into(),
+                    )));
+                }
+            }
+        }
+    };
+    let now = now_ms();
+    let new = NewRequest {
+        company_id: viewer.company_id,
+        project_id,
+        requester_id,
+        subject,
+        priority,
+    };
+    let request = Request::create(tx, new, now)?;
+    Message::create(tx, &request, author, body, html, false, files, db::now())?;
+    RequestView::mark_seen(tx, author, request.id, now)?;
+    Ok::<_, DbError>(Ok(request.id))
 }
