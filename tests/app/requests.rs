@@ -850,3 +850,72 @@ async fn the_dashboard_shows_each_role_its_requests() {
     let (_, mine) = sam.page("/requests?assignee=me&status=all").await;
     assert!(mine.contains("Printer on fire"));
 }
+
+#[tokio::test]
+async fn the_shared_setting_of_settings_projects_opens_a_projects_requests_to_its_members() {
+    let app = crate::admin::admin_app().await;
+    let company = crate::admin::company_of(&app, "ada@acme.test");
+    let secret = crate::admin::rotate(&app, "0").await;
+    let csrf = app.csrf_from("/settings/projects").await;
+    let res = app
+        .post_form("/settings/projects", &[("csrf", &csrf), ("name", "Team")])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let team = portico::db::models::Project::list_for_company(&mut app.conn(), company.id)
+        .unwrap()
+        .remove(0);
+    assert!(!team.shared, "off by default");
+    let acme = TestCompany { company, secret };
+    let jane = person(
+        &app,
+        &acme,
+        "jane@acme.test",
+        json!({"projectId": team.public_id}),
+    )
+    .await;
+    let joe = person(
+        &app,
+        &acme,
+        "joe@acme.test",
+        json!({"projectId": team.public_id}),
+    )
+    .await;
+    let id = jane
+        .open("Team request", "b", &[("project", &team.public_id)])
+        .await;
+    assert_eq!(joe.page(&format!("/requests/{id}")).await.0, 404);
+
+    let shared = format!("/settings/projects/{}/shared", team.public_id);
+    let res = app
+        .post_form(&shared, &[("csrf", &csrf), ("shared", "on")])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(
+        app.get("/settings/projects")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Stop sharing")
+    );
+    assert_eq!(
+        joe.page(&format!("/requests/{id}")).await.0,
+        200,
+        "shared: members see it"
+    );
+    let res = app
+        .post_form(&shared, &[("csrf", &csrf), ("shared", "maybe")])
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+    let res = app
+        .post_form(&shared, &[("csrf", &csrf), ("shared", "off")])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        joe.page(&format!("/requests/{id}")).await.0,
+        404,
+        "private again"
+    );
+    let res = app.post_form(&shared, &[("shared", "on")]).await;
+    assert_eq!(res.status().as_u16(), 403, "CSRF-checked");
+}

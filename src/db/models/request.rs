@@ -102,7 +102,7 @@ pub struct NewRequest<'a> {
 }
 
 /// Index rows a search reads at a time.
-const CHUNK: i64 = 400;
+const CHUNK: i64 = 150;
 /// Index rows a search reads at most.
 pub const MAX_SCANNED: i64 = 20_000;
 /// A customer who sees at most this many requests is searched within them.
