@@ -5,6 +5,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::input::parse_bool;
+
 /// The smallest session key accepted, in bytes (actix-web's `Key` needs 64).
 pub const SESSION_KEY_BYTES: usize = 64;
 
@@ -131,14 +133,6 @@ impl Settings {
             h => h,
         };
         format!("http://{host}:{port}")
-    }
-}
-
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
     }
 }
 

@@ -171,7 +171,7 @@ pub fn spawn_optimizer(pool: DbPool) -> Result<(), String> {
 /// Runs `f` inside one write transaction. On SQLite it is `BEGIN
 /// IMMEDIATE`: the write lock is taken up front, so two writers serialise
 /// instead of failing on upgrade.
-pub fn write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, DbError>
+fn write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, DbError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, DbError>,
 {
@@ -202,14 +202,6 @@ pub struct Db {
 impl Db {
     pub fn new(pool: DbPool, listener: Arc<dyn Listener>) -> Db {
         Db { pool, listener }
-    }
-
-    pub fn pool(&self) -> &DbPool {
-        &self.pool
-    }
-
-    pub fn listener(&self) -> Arc<dyn Listener> {
-        self.listener.clone()
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool. Only
@@ -264,6 +256,14 @@ impl Db {
     pub fn conn(&self) -> Result<Conn, DbError> {
         Ok(self.pool.get()?)
     }
+}
+
+/// The current Unix time in milliseconds: request activity times.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// The current Unix time in seconds.

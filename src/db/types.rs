@@ -111,6 +111,15 @@ impl Status {
         }
     }
 
+    /// How `staff` (agents and admins) or else a customer reads it.
+    pub fn label_for(self, staff: bool) -> &'static str {
+        if staff {
+            self.label()
+        } else {
+            self.customer_label()
+        }
+    }
+
     /// How a customer reads it.
     pub fn customer_label(self) -> &'static str {
         match self {

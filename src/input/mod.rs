@@ -82,6 +82,15 @@ pub fn clean_name(name: &str, what: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// A yes/no setting: `1 true yes on` or `0 false no off`, any case.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 /// A company's own address (its sign-in or sign-out page): empty is `None`;
 /// else an absolute `https://` URL, `http://` only for `localhost` and
 /// `127.0.0.1` (a developer's machine). `what` names it in the message.

@@ -48,14 +48,6 @@ pub fn clean_body(body: &str) -> Result<String, String> {
     Ok(trimmed.replace("\r\n", "\n"))
 }
 
-/// Milliseconds since the Unix epoch: request activity times.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

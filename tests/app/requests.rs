@@ -919,3 +919,17 @@ async fn the_shared_setting_of_settings_projects_opens_a_projects_requests_to_it
     let res = app.post_form(&shared, &[("shared", "on")]).await;
     assert_eq!(res.status().as_u16(), 403, "CSRF-checked");
 }
+
+#[tokio::test]
+async fn an_oversized_plain_form_is_413_not_a_forged_form() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let jane = person(&app, &acme, "jane@acme.test", json!({})).await;
+    let huge = "x".repeat(600 * 1024);
+    let res = jane
+        .post("/requests", &[("subject", "s"), ("body", &huge)])
+        .await;
+    assert_eq!(res.status().as_u16(), 413);
+    assert!(res.text().await.unwrap().contains("20,000 characters"));
+    assert_eq!(app.count("requests"), 0);
+}

@@ -9,7 +9,7 @@
 
 use diesel::prelude::*;
 
-use super::{Priority, Role, Status, User};
+use super::{ChangeField, Priority, RequestChange, Role, Status, User};
 use crate::db::schema::{memberships, projects, request_views, requests};
 use crate::db::search;
 use crate::db::{DbBackend, DbConn, DbError, Tx};
@@ -254,15 +254,15 @@ impl Request {
                 .map(|(_, id)| *id)
                 .filter(|id| seen.insert(*id))
                 .collect();
-            let mut rows: Vec<Request> = Self::filtered(viewer, filter)
-                .filter(requests::id.eq_any(fresh.clone()))
+            let mut rows: std::collections::HashMap<i64, Request> = Self::filtered(viewer, filter)
+                .filter(requests::id.eq_any(&fresh))
                 .select(Request::as_select())
-                .load(conn)?;
-            for id in fresh {
-                if let Some(i) = rows.iter().position(|r| r.id == id) {
-                    found.push(rows.swap_remove(i));
-                }
-            }
+                .load(conn)?
+                .into_iter()
+                .map(|r| (r.id, r))
+                .collect();
+            // In the index's order: newest matching message first.
+            found.extend(fresh.iter().filter_map(|id| rows.remove(id)));
             if (hits.len() as i64) < CHUNK {
                 break;
             }
@@ -345,7 +345,7 @@ impl Request {
 
     /// Records activity at `now_ms` (public: the customer sees it too).
     /// Activity times only grow, by at least 1 ms, so "seen up to" compares
-    /// exactly. Returns the new activity times.
+    /// exactly; `request` holds the new ones.
     pub fn touch(
         tx: &mut Tx<'_>,
         request: &mut Request,
@@ -368,7 +368,7 @@ impl Request {
     /// Moves the status from what `request` holds to `to`; `false` when the
     /// row no longer holds that status (a concurrent change won), so a
     /// status never goes back by a race.
-    pub fn set_status(tx: &mut Tx<'_>, request: &mut Request, to: Status) -> Result<bool, DbError> {
+    fn set_status(tx: &mut Tx<'_>, request: &mut Request, to: Status) -> Result<bool, DbError> {
         let changed = diesel::update(
             requests::table
                 .find(request.id)
@@ -380,6 +380,31 @@ impl Request {
             request.status = to;
         }
         Ok(changed == 1)
+    }
+
+    /// Moves the status to `to` and writes its change line, by `actor`;
+    /// `false` when a concurrent change won (see [`Request::set_status`]).
+    pub fn move_status(
+        tx: &mut Tx<'_>,
+        request: &mut Request,
+        to: Status,
+        actor: i64,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let old = request.status;
+        if to == old || !Self::set_status(tx, request, to)? {
+            return Ok(false);
+        }
+        RequestChange::record(
+            tx,
+            request.id,
+            actor,
+            ChangeField::Status,
+            Some(old.as_str()),
+            Some(to.as_str()),
+            now,
+        )?;
+        Ok(true)
     }
 
     pub fn set_priority(tx: &mut Tx<'_>, id: i64, priority: Priority) -> Result<(), DbError> {

@@ -10,7 +10,6 @@ use crate::db::models::{
 };
 use crate::db::{self, DbError, Tx};
 use crate::error::AppError;
-use crate::requests::now_ms;
 use crate::requests::rules::{self, Refused};
 use crate::state::AppState;
 use crate::views::see_other;
@@ -105,17 +104,7 @@ fn apply(
             Ok(to) => to,
             Err(refused) => return Ok(Err(NotChanged::Refused(refused))),
         };
-        let old = r.status;
-        if to != old && Request::set_status(tx, &mut r, to)? {
-            RequestChange::record(
-                tx,
-                r.id,
-                actor,
-                ChangeField::Status,
-                Some(old.as_str()),
-                Some(to.as_str()),
-                now,
-            )?;
+        if Request::move_status(tx, &mut r, to, actor, now)? {
             public = true;
             changed = true;
         }
@@ -185,7 +174,7 @@ fn apply(
         }
     }
     if changed {
-        Request::touch(tx, &mut r, public, now_ms())?;
+        Request::touch(tx, &mut r, public, db::now_ms())?;
     }
     Ok(Ok(()))
 }

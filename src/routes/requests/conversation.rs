@@ -111,17 +111,8 @@ pub fn load(
     } else {
         Vec::new()
     };
-    let projects = if viewer.staff {
-        Project::list_for_company(conn, viewer.company_id)?
-    } else {
-        r.project_id
-            .map(|_| Project::list_for_company(conn, viewer.company_id))
-            .transpose()?
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| Some(p.id) == r.project_id)
-            .collect()
-    };
+    // The request's project's name, and the side panel's choices (staff).
+    let projects = Project::list_for_company(conn, viewer.company_id)?;
     let seen = RequestView::seen(conn, viewer.user_id, &[id])?
         .first()
         .map(|(_, s)| *s);
@@ -149,14 +140,6 @@ pub struct Loaded {
     staff: Vec<(i64, String)>,
     projects: Vec<Project>,
     pub seen: Option<i64>,
-}
-
-fn status_label(status: Status, staff: bool) -> &'static str {
-    if staff {
-        status.label()
-    } else {
-        status.customer_label()
-    }
 }
 
 pub fn build(
@@ -213,7 +196,7 @@ pub fn build(
             ChangeField::Status => {
                 let label = new
                     .parse::<Status>()
-                    .map_or(new.as_str(), |s| status_label(s, viewer.staff));
+                    .map_or(new.as_str(), |s| s.label_for(viewer.staff));
                 format!("{} set the status to {label}", name(c.actor_id))
             }
             ChangeField::Priority => format!("{} set the priority to {new}", name(c.actor_id)),
@@ -249,7 +232,7 @@ pub fn build(
         id: r.id,
         subject: r.subject.clone(),
         status: r.status,
-        status_label: status_label(r.status, viewer.staff),
+        status_label: r.status.label_for(viewer.staff),
         priority: r.priority.label(),
         project,
         requester: name(Some(r.requester_id)),

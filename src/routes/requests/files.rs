@@ -1,7 +1,9 @@
 //! `GET /requests/{id}/attachments/{attachment_id}`: a file, for whoever may
 //! read its message; 404 otherwise, as for a file that does not exist.
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
 use actix_web::{HttpResponse, web};
 
 use crate::auth::CurrentUser;
@@ -29,12 +31,7 @@ pub async fn attachment_get(
     let Some((file, data)) = found else {
         return Err(AppError::NotFound);
     };
-    let disposition = if shows_inline(&file.content_type) {
-        "inline"
-    } else {
-        "attachment"
-    };
-    // RFC 6266: an ASCII fallback, and the UTF-8 name percent-encoded.
+    // RFC 6266: an ASCII fallback, and the name itself as UTF-8.
     let ascii: String = file
         .filename
         .chars()
@@ -46,11 +43,24 @@ pub async fn attachment_get(
             }
         })
         .collect();
-    let encoded =
-        percent_encoding::utf8_percent_encode(&file.filename, percent_encoding::NON_ALPHANUMERIC);
-    let value = format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
-    let mut res = HttpResponse::Ok()
+    let disposition = ContentDisposition {
+        disposition: if shows_inline(&file.content_type) {
+            DispositionType::Inline
+        } else {
+            DispositionType::Attachment
+        },
+        parameters: vec![
+            DispositionParam::Filename(ascii),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: file.filename.into_bytes(),
+            }),
+        ],
+    };
+    Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, file.content_type.as_str()))
+        .insert_header(disposition)
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // A file is never a page: nothing in it may run or load.
@@ -58,9 +68,5 @@ pub async fn attachment_get(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; sandbox",
         ))
-        .body(data);
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
+        .body(data))
 }

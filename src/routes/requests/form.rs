@@ -11,17 +11,30 @@ use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 
 use crate::auth::csrf;
+use crate::db::models::NewFile;
 use crate::error::AppError;
 use crate::requests::files::{self, MAX_FILE_BYTES, MAX_FILES, MAX_MESSAGE_BYTES};
 
 /// The text of a form, at most: a 20,000-character body of four-byte
 /// characters, percent-encoded, fits.
 const MAX_TEXT_BYTES: usize = 512 * 1024;
+const TOO_MUCH_TEXT: &str = "The form is too large: keep the message under 20,000 characters.";
 
 /// A file as it arrived: its cleaned name and its bytes.
 pub struct Upload {
     pub filename: String,
     pub data: Vec<u8>,
+}
+
+impl Upload {
+    /// The file to store: its type decided from its bytes.
+    pub fn into_file(self) -> NewFile {
+        NewFile {
+            content_type: files::content_type(&self.data),
+            filename: self.filename,
+            data: self.data,
+        }
+    }
 }
 
 /// The fields and files of a posted form.
@@ -95,10 +108,8 @@ async fn read_urlencoded(mut payload: web::Payload) -> Result<Posted, Unread> {
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| unreadable())?;
         if body.len() + chunk.len() > MAX_TEXT_BYTES {
-            return Err(Unread::TooLarge(
-                Posted::default(),
-                "The form is too large: keep the message under 20,000 characters.".into(),
-            ));
+            // Nothing of it was read, not even its token: the error page.
+            return Err(Unread::Refused(AppError::TooLarge(TOO_MUCH_TEXT.into())));
         }
         body.extend_from_slice(&chunk);
     }
@@ -179,11 +190,7 @@ async fn read_multipart(req: &HttpRequest, payload: web::Payload) -> Result<Post
                     let chunk = chunk.map_err(|_| unreadable())?;
                     text_bytes += chunk.len();
                     if text_bytes > MAX_TEXT_BYTES {
-                        return Err(Unread::TooLarge(
-                            posted,
-                            "The form is too large: keep the message under 20,000 characters."
-                                .into(),
-                        ));
+                        return Err(Unread::TooLarge(posted, TOO_MUCH_TEXT.into()));
                     }
                     value.extend_from_slice(&chunk);
                 }

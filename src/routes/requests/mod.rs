@@ -110,11 +110,7 @@ pub fn rows(
             let activity = r.activity_for(viewer);
             RequestRow {
                 id: r.id,
-                status_label: if viewer.staff {
-                    r.status.label()
-                } else {
-                    r.status.customer_label()
-                },
+                status_label: r.status.label_for(viewer.staff),
                 status: r.status,
                 priority: r.priority.label(),
                 project: r
@@ -243,13 +239,25 @@ pub async fn list_get(
     let (rows, projects, more) = state
         .db
         .read(move |conn| {
-            let projects = projects_for(conn, &viewer)?;
+            // One read of the company's projects: the filter's choices, the
+            // filter's project, the rows' project names.
+            let all_projects = Project::list_for_company(conn, viewer.company_id)?;
             let project_id = match project_param.as_str() {
                 "" => None,
-                p => match Project::find_in_company(conn, viewer.company_id, p)? {
-                    Some(p) => Some(p.id),
+                p => match all_projects.iter().find(|pr| pr.public_id == p) {
+                    Some(pr) => Some(pr.id),
                     None => return Ok(Err(())),
                 },
+            };
+            let projects = if viewer.staff {
+                all_projects.clone()
+            } else {
+                let mine = Project::ids_for_member(conn, viewer.user_id)?;
+                all_projects
+                    .iter()
+                    .filter(|p| mine.contains(&p.id))
+                    .cloned()
+                    .collect()
             };
             let filter = ListFilter {
                 statuses,
@@ -260,7 +268,6 @@ pub async fn list_get(
             let mut found = Request::list(conn, &viewer, &filter, (page - 1) * PER_PAGE, PER_PAGE)?;
             let more = found.len() as i64 > PER_PAGE;
             found.truncate(PER_PAGE as usize);
-            let all_projects = Project::list_for_company(conn, viewer.company_id)?;
             Ok::<_, DbError>(Ok((
                 rows(conn, &viewer, found, &all_projects)?,
                 projects,

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use strum::IntoEnumIterator;
 
-use super::form::{self, Posted, Unread};
+use super::form::{self, Posted, Unread, Upload};
 use super::{Opt, opts, projects_for};
 use crate::auth::CurrentUser;
 use crate::db::models::{
@@ -16,8 +16,7 @@ use crate::db::models::{
 use crate::db::{self, DbError, Tx};
 use crate::error::AppError;
 use crate::input::normalize_email;
-use crate::requests::files::content_type;
-use crate::requests::{clean_body, clean_subject, markdown, now_ms};
+use crate::requests::{clean_body, clean_subject, markdown};
 use crate::routes::layout;
 use crate::state::AppState;
 use crate::views::{Layout, render_with_status, see_other};
@@ -192,11 +191,7 @@ pub async fn create_post(
     let html = markdown::render(&body);
     let files: Vec<NewFile> = std::mem::take(&mut posted.files)
         .into_iter()
-        .map(|u| NewFile {
-            content_type: content_type(&u.data),
-            filename: u.filename,
-            data: u.data,
-        })
+        .map(Upload::into_file)
         .collect();
     let draft = Draft {
         viewer,
@@ -236,19 +231,9 @@ pub async fn create_post(
 /// need the database, the request, its first message and files, the
 /// author's view. It may run twice (the writer retries a failed batch
 /// piece by piece), so it only reads what it is given.
-fn write_new(tx: &mut Tx<'_>, new: &Draft) -> Result<Result<i64, Refusal>, DbError> {
-    let Draft {
-        viewer,
-        requester_email,
-        project,
-        subject,
-        body,
-        html,
-        files,
-        priority,
-    } = new;
-    let (viewer, author, priority) = (*viewer, viewer.user_id, *priority);
-    let requester_id = match requester_email {
+fn write_new(tx: &mut Tx<'_>, draft: &Draft) -> Result<Result<i64, Refusal>, DbError> {
+    let (viewer, author) = (draft.viewer, draft.viewer.user_id);
+    let requester_id = match &draft.requester_email {
         None => author,
         Some(email) => match User::find_by_email(tx, email)? {
             Some(u) if u.company_id == viewer.company_id && u.role == Role::Customer => u.id,
@@ -259,7 +244,7 @@ fn write_new(tx: &mut Tx<'_>, new: &Draft) -> Result<Result<i64, Refusal>, DbErr
             }
         },
     };
-    let project_id = match project.as_str() {
+    let project_id = match draft.project.as_str() {
         "" => None,
         p => {
             let mine = if viewer.staff {
@@ -279,16 +264,25 @@ fn write_new(tx: &mut Tx<'_>, new: &Draft) -> Result<Result<i64, Refusal>, DbErr
             }
         }
     };
-    let now = now_ms();
+    let now = db::now_ms();
     let new = NewRequest {
         company_id: viewer.company_id,
         project_id,
         requester_id,
-        subject,
-        priority,
+        subject: &draft.subject,
+        priority: draft.priority,
     };
     let request = Request::create(tx, new, now)?;
-    Message::create(tx, &request, author, body, html, false, files, db::now())?;
+    Message::create(
+        tx,
+        &request,
+        author,
+        &draft.body,
+        &draft.html,
+        false,
+        &draft.files,
+        db::now(),
+    )?;
     RequestView::mark_seen(tx, author, request.id, now)?;
     Ok::<_, DbError>(Ok(request.id))
 }

@@ -5,16 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::conversation::{Draft, build, load};
-use super::form::{self, Unread};
+use super::form::{self, Unread, Upload};
 use crate::auth::CurrentUser;
 use crate::db;
-use crate::db::models::{
-    ChangeField, Message, NewFile, Request, RequestChange, RequestView, Status, Viewer,
-};
+use crate::db::models::{Message, NewFile, Request, RequestView, Status, Viewer};
 use crate::error::AppError;
-use crate::requests::files::content_type;
 use crate::requests::rules::{self, Refused};
-use crate::requests::{clean_body, markdown, now_ms};
+use crate::requests::{clean_body, markdown};
 use crate::state::AppState;
 use crate::views::{render_with_status, see_other};
 
@@ -125,15 +122,7 @@ pub async fn message_post(
         },
     };
     let html = markdown::render(&body);
-    let files: Vec<NewFile> = posted
-        .files
-        .into_iter()
-        .map(|u| NewFile {
-            content_type: content_type(&u.data),
-            filename: u.filename,
-            data: u.data,
-        })
-        .collect();
+    let files: Vec<NewFile> = posted.files.into_iter().map(Upload::into_file).collect();
     let actor = viewer.user_id;
     let written = state
         .db
@@ -148,22 +137,8 @@ pub async fn message_post(
             };
             let now = db::now();
             Message::create(tx, &r, actor, &body, &html, internal, &files, now)?;
-            let status_moves = next != r.status;
-            Request::touch(tx, &mut r, !internal || status_moves, now_ms())?;
-            if status_moves {
-                let old = r.status;
-                if Request::set_status(tx, &mut r, next)? {
-                    RequestChange::record(
-                        tx,
-                        r.id,
-                        actor,
-                        ChangeField::Status,
-                        Some(old.as_str()),
-                        Some(next.as_str()),
-                        now,
-                    )?;
-                }
-            }
+            let moved = Request::move_status(tx, &mut r, next, actor, now)?;
+            Request::touch(tx, &mut r, !internal || moved, db::now_ms())?;
             RequestView::mark_seen(tx, actor, r.id, r.activity_for(&viewer))?;
             Ok(Ok(()))
         })

@@ -12,7 +12,7 @@ use crate::auth::session::FlashKind;
 use crate::db::models::Project;
 use crate::db::{self, DbError};
 use crate::error::AppError;
-use crate::input::clean_name;
+use crate::input::{clean_name, parse_bool};
 use crate::routes::{done, layout};
 use crate::state::AppState;
 use crate::views::{Layout, format_time, render_with_status};
@@ -213,10 +213,12 @@ pub async fn shared_post(
     CsrfForm(form): CsrfForm<SharedForm>,
 ) -> Result<HttpResponse, AppError> {
     let public_id = path.into_inner();
+    // An unchecked box sends nothing: off.
     let shared = match form.shared.as_str() {
-        "on" | "true" => true,
-        "" | "off" | "false" => false,
-        _ => return Err(AppError::BadRequest("shared must be on or off.".into())),
+        "" => false,
+        v => {
+            parse_bool(v).ok_or_else(|| AppError::BadRequest("shared must be on or off.".into()))?
+        }
     };
     let company_id = admin.company.id;
     let written = state
