@@ -7,8 +7,10 @@
 //!
 //! The index row of a message carries scope tokens — its company, its
 //! request, public or internal — and a search ANDs them with the words, so
-//! FTS5 walks its posting lists skipping what is out of scope, newest
-//! message first, and stops as soon as a page is full.
+//! FTS5 walks its posting lists skipping what is out of scope and stops as
+//! soon as a page is full. The rowids make the walk's forward order the
+//! order shown (migrations/…_search_order): subjects first, then messages,
+//! each newest first; FTS5 reads forwards twice as fast as backwards.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -74,20 +76,24 @@ struct Hit {
     request_id: i64,
 }
 
-/// Up to `limit` matches of `query` with a rowid below `before`, newest
-/// first: `(rowid, request id)`.
+/// Where a walk through the matches starts: before the first row.
+pub const START: i64 = i64::MIN;
+
+/// Up to `limit` matches of `query` after the row `after` (the last one of
+/// the previous call, or [`START`]), in the order shown: `(rowid, request
+/// id)`.
 pub fn matches(
     conn: &mut DbConn,
     query: &str,
-    before: i64,
+    after: i64,
     limit: i64,
 ) -> Result<Vec<(i64, i64)>, DbError> {
     let hits: Vec<Hit> = diesel::sql_query(
         "SELECT rowid, request_id FROM request_search \
-         WHERE request_search MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+         WHERE request_search MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?",
     )
     .bind::<Text, _>(query)
-    .bind::<BigInt, _>(before)
+    .bind::<BigInt, _>(after)
     .bind::<BigInt, _>(limit)
     .load(conn)?;
     Ok(hits.into_iter().map(|h| (h.rowid, h.request_id)).collect())

@@ -933,3 +933,74 @@ async fn an_oversized_plain_form_is_413_not_a_forged_form() {
     assert!(res.text().await.unwrap().contains("20,000 characters"));
     assert_eq!(app.count("requests"), 0);
 }
+
+/// The ids of the requests a list page links to, in its order.
+fn listed(page: &str) -> Vec<i64> {
+    page.split("<a class=\"subject\" href=\"/requests/")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_shows_subject_matches_then_message_matches_newest_first_across_pages() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let jane = person(&app, &acme, "jane@acme.test", json!({})).await;
+    let sam = agent(&app, &acme, "sam@acme.test").await;
+    // Thirty requests that mention the word in a message, then two that have
+    // it in their subject; a solved one is left out of the agents' default
+    // (active) list but found with status=all.
+    let mut in_body = Vec::new();
+    for i in 0..30 {
+        in_body.push(
+            jane.open(&format!("Question {i}"), "The quokka report fails", &[])
+                .await,
+        );
+    }
+    let older_subject = jane.open("Quokka export", "Nothing else", &[]).await;
+    let newer_subject = jane.open("Quokka import", "Nothing else", &[]).await;
+    // A reply makes an old request's message the newest match.
+    assert_eq!(
+        jane.reply(in_body[0], &[("body", "quokka again")]).await,
+        303
+    );
+    assert_eq!(
+        sam.reply(
+            in_body[1],
+            &[("body", "Solved, quokka"), ("status", "solved")]
+        )
+        .await,
+        303
+    );
+
+    let mut expected = vec![newer_subject, older_subject, in_body[1], in_body[0]];
+    expected.extend(in_body[2..].iter().rev());
+    for viewer in [&jane, &sam] {
+        let status = if viewer.email == sam.email {
+            "&status=all"
+        } else {
+            ""
+        };
+        let (_, first) = viewer.page(&format!("/requests?q=QUOKKA{status}")).await;
+        let (_, second) = viewer
+            .page(&format!("/requests?q=quokka{status}&page=2"))
+            .await;
+        let mut shown = listed(&first);
+        assert_eq!(shown.len(), 25, "{}", viewer.email);
+        shown.extend(listed(&second));
+        assert_eq!(shown, expected, "{}", viewer.email);
+    }
+    // The agents' default list is the active requests: the solved one is not
+    // in it.
+    let (_, active) = sam.page("/requests?q=quokka").await;
+    let (_, active2) = sam.page("/requests?q=quokka&page=2").await;
+    let mut shown = listed(&active);
+    shown.extend(listed(&active2));
+    let without_solved: Vec<i64> = expected
+        .iter()
+        .copied()
+        .filter(|id| *id != in_body[1])
+        .collect();
+    assert_eq!(shown, without_solved);
+}

@@ -101,8 +101,11 @@ pub struct NewRequest<'a> {
     pub priority: Priority,
 }
 
-/// Index rows a search reads at a time.
-const CHUNK: i64 = 150;
+/// Index rows a search reads at a time at most. The first read asks for
+/// twice the rows the page still needs (most matches pass the filters, and
+/// each read costs the look-up of every request it names), later ones twice
+/// the one before.
+const MAX_CHUNK: i64 = 600;
 /// Index rows a search reads at most.
 pub const MAX_SCANNED: i64 = 20_000;
 /// A customer who sees at most this many requests is searched within them.
@@ -181,7 +184,7 @@ impl Request {
     }
 
     /// One page of the viewer's requests, newest activity first (with
-    /// words: newest matching message first); one more than `limit` is
+    /// words: matching subjects, then messages, newest first); one more than `limit` is
     /// asked for, so the caller knows whether a next page exists.
     pub fn list(
         conn: &mut DbConn,
@@ -205,7 +208,8 @@ impl Request {
             .load(conn)?)
     }
 
-    /// The search: matches come from the index newest first, within the
+    /// The search: matches come from the index in the order shown (subjects,
+    /// then messages, newest first: [`search`]), within the
     /// viewer's scope (the company for staff; a customer's own few requests,
     /// or their company when they see many, then checked here), and are kept
     /// when the filters hold. The walk stops once the page is full, or after
@@ -241,14 +245,15 @@ impl Request {
         let wanted = (offset + limit + 1) as usize;
         let mut seen = std::collections::HashSet::new();
         let mut found: Vec<Request> = Vec::new();
-        let (mut before, mut scanned) = (i64::MAX, 0);
+        let (mut after, mut scanned) = (search::START, 0);
+        let mut chunk = (2 * wanted as i64).min(MAX_CHUNK);
         while found.len() < wanted && scanned < MAX_SCANNED {
-            let hits = search::matches(conn, &query, before, CHUNK)?;
+            let hits = search::matches(conn, &query, after, chunk)?;
             scanned += hits.len() as i64;
             let Some(&(last, _)) = hits.last() else {
                 break;
             };
-            before = last;
+            after = last;
             let fresh: Vec<i64> = hits
                 .iter()
                 .map(|(_, id)| *id)
@@ -261,11 +266,12 @@ impl Request {
                 .into_iter()
                 .map(|r| (r.id, r))
                 .collect();
-            // In the index's order: newest matching message first.
+            // In the index's order.
             found.extend(fresh.iter().filter_map(|id| rows.remove(id)));
-            if (hits.len() as i64) < CHUNK {
+            if (hits.len() as i64) < chunk {
                 break;
             }
+            chunk = (2 * chunk).min(MAX_CHUNK);
         }
         Ok(found
             .into_iter()
