@@ -1,6 +1,6 @@
 //! What a request needs to read most, kept in memory: companies with their
-//! usable secrets, users (for the per-request session check), each
-//! company's projects and each user's memberships.
+//! usable secrets, users and live sessions (for the per-request session
+//! check), each company's projects and each user's memberships.
 //!
 //! Freshness rules (see docs/PERFORMANCE.md):
 //! - every change this process makes invalidates the entries it touches
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::db::models::{Company, Project, SsoSecret, User};
+use crate::db::models::{Company, LiveSession, Project, SsoSecret, User};
 use crate::db::{Change, Listener};
 
 /// The longest an entry is trusted without a reload.
@@ -87,6 +87,14 @@ pub struct Cache {
     users: TtlMap<i64, Arc<User>>,
     projects: TtlMap<i64, Arc<Vec<Project>>>,
     memberships: TtlMap<i64, Arc<Vec<i64>>>,
+    sessions: TtlMap<i64, SessionEntry>,
+}
+
+/// What the session check needs of a live session.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionEntry {
+    pub user_id: i64,
+    pub expires_at: i64,
 }
 
 impl Default for Cache {
@@ -98,6 +106,7 @@ impl Default for Cache {
             users: TtlMap::new(),
             projects: TtlMap::new(),
             memberships: TtlMap::new(),
+            sessions: TtlMap::new(),
         }
     }
 }
@@ -108,6 +117,7 @@ pub enum Fill {
     User(User),
     Projects(i64, Vec<Project>),
     Memberships(i64, Vec<i64>),
+    Session(SessionEntry, i64),
 }
 
 impl Cache {
@@ -138,6 +148,10 @@ impl Cache {
             Fill::Memberships(user_id, ids) => {
                 self.memberships.insert(user_id, Arc::new(ids));
                 Box::new(move |c| c.memberships.remove(&user_id))
+            }
+            Fill::Session(entry, id) => {
+                self.sessions.insert(id, entry);
+                Box::new(move |c| c.sessions.remove(&id))
             }
         };
         // An invalidation that ran between the load and the insert is
@@ -172,6 +186,22 @@ impl Cache {
         self.memberships.get(&user_id)
     }
 
+    pub fn session(&self, id: i64) -> Option<SessionEntry> {
+        self.sessions.get(&id)
+    }
+
+    /// A session just stored by this process: known live, so the first
+    /// page after a sign-in needs no database read for it.
+    pub fn started(&self, session: &LiveSession) {
+        self.sessions.insert(
+            session.id,
+            SessionEntry {
+                user_id: session.user_id,
+                expires_at: session.expires_at,
+            },
+        );
+    }
+
     /// What the cache holds for `change`, for tests: true when an entry
     /// that this change would invalidate is present.
     pub fn holds(&self, change: Change) -> bool {
@@ -181,6 +211,7 @@ impl Cache {
             Change::Projects(id) => self.projects.get(&id).is_some(),
             Change::Memberships(id) => self.memberships.get(&id).is_some(),
             Change::AllMemberships => !self.memberships.is_empty(),
+            Change::Session(id) => self.sessions.get(&id).is_some(),
         }
     }
 }
@@ -197,6 +228,7 @@ impl Listener for Cache {
                 Change::Projects(company_id) => self.projects.remove(&company_id),
                 Change::Memberships(user_id) => self.memberships.remove(&user_id),
                 Change::AllMemberships => self.memberships.clear(),
+                Change::Session(id) => self.sessions.remove(&id),
             }
         }
     }

@@ -37,9 +37,9 @@ pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'non
 impl Application {
     pub fn build(settings: Settings) -> Result<Application, String> {
         let pool = db::connect(&settings.database_url)?;
-        db::spawn_optimizer(pool.clone())?;
         let cache = Arc::new(Cache::default());
         let db = Db::new(pool.clone(), cache.clone());
+        db::housekeeping::spawn(db.clone())?;
         let key = session_key(&db, &settings)?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;

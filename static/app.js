@@ -13,7 +13,11 @@
                </div> …
              </div>
    Confirm:  <button type="submit" data-confirm="Delete the project Website?">Delete project</button>
-             (or data-confirm on the <form>) asks before the form is sent. */
+             (or data-confirm on the <form>) asks before the form is sent.
+   Address:  <div data-replace-url="/settings/sso"> on a page answered to a POST
+             (the rotation, which shows the new secret once) makes the address
+             bar say that URL, so a reload is a plain GET that shows nothing
+             secret, never a resubmitted form. */
 (function () {
   "use strict";
 
@@ -196,6 +200,10 @@
   /* ------------------------------------------------------------------ start */
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-tabs]"), setupTabs);
+    var replace = document.querySelector("[data-replace-url]");
+    if (replace && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", replace.getAttribute("data-replace-url"));
+    }
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -473,12 +473,17 @@ def web_settings(port, jar):
 
 
 def web_rotate(port, jar, csrf):
+    """Generate / rotate with "revoke now": the new secret, which only the
+    rotation's own answer shows."""
     r = request(port, "POST", "/settings/sso/rotate", jar.header() + [FORM],
                 form([("csrf", csrf), ("grace", "0")]))
     jar.update(r)
-    if r.status != 303:
+    if r.status != 200:
         raise Failed(f"POST /settings/sso/rotate answered {r.status}: {r.text()[:200]!r}")
-    return r
+    secret = re.search(r'id="new-secret" class="mono">([^<]+)<', r.text())
+    if not secret:
+        raise Failed("the rotation's answer does not show the new secret")
+    return secret.group(1)
 
 
 def s3_rotation_revoke_now(sc):
@@ -492,14 +497,14 @@ def s3_rotation_revoke_now(sc):
     csrf, wcid, _ = web_settings(port, jar)
     if not csrf or not wcid:
         raise Failed("Settings → SSO shows no csrf field or company ID")
-    web_rotate(port, jar, csrf)  # "Generate secret": the first one
-    csrf, _, wold = web_settings(port, jar)
-    if not wold or not csrf:
-        raise Failed("Settings → SSO did not show the generated secret")
+    wold = web_rotate(port, jar, csrf)  # "Generate secret": the first one
+    csrf, _, shown_again = web_settings(port, jar)
+    if not csrf or shown_again:
+        raise Failed("Settings → SSO showed the secret again, or no csrf field")
     sc.secret(wold)
     figures.append(rotation_run(
-        sc, port, wcid, wold, lambda: web_rotate(port, jar, csrf) and None,
-        "Settings → SSO rotate, revoke now", fetch_new=lambda: web_settings(port, jar)[2]))
+        sc, port, wcid, wold, lambda: web_rotate(port, jar, csrf),
+        "Settings → SSO rotate, revoke now"))
     return "; ".join(figures)
 
 

@@ -1,6 +1,7 @@
 //! Extractors that make "who may call this" part of a handler's signature.
-//! Each checks, on every request, that the session's user still exists, is
-//! not disabled and still has the session's epoch.
+//! Each checks, on every request, that the session's row still exists (it
+//! was not signed out or ended), and that its user still exists, is not
+//! disabled and still has the session's epoch.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,8 +12,8 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::session::{self, Method};
-use crate::cache::{CompanyEntry, Fill};
-use crate::db::models::{Company, Role, SsoSecret, User};
+use crate::cache::{CompanyEntry, Fill, SessionEntry};
+use crate::db::models::{Company, LiveSession, Role, SsoSecret, User};
 use crate::db::{self, DbError};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -22,6 +23,8 @@ pub struct CurrentUser {
     pub user: Arc<User>,
     pub company: Arc<Company>,
     pub method: Method,
+    /// The session's row on the server.
+    pub sid: i64,
     pub session: Session,
 }
 
@@ -37,33 +40,51 @@ impl CurrentUser {
     }
 }
 
-/// The user and their company, from the cache or else from the database
-/// (filling the cache). Invalidations keep the cache exact for what this
-/// process changes: see `crate::cache`.
-async fn user_and_company(
+/// The user and their company when the session `auth` names is live (its
+/// row exists and has not expired, for this user), from the cache or else
+/// from the database in one read (filling the cache). Invalidations keep
+/// the cache exact for what this process changes: see `crate::cache`.
+async fn resolve(
     state: &web::Data<AppState>,
-    uid: i64,
+    auth: &session::Auth,
+    now: i64,
 ) -> Result<Option<(Arc<User>, Arc<Company>)>, AppError> {
+    let (uid, sid) = (auth.uid, auth.sid);
     let cached_user = state.cache.user(uid);
     let cached_company = cached_user
         .as_ref()
         .and_then(|u| state.cache.company(u.company_id));
-    if let (Some(user), Some(entry)) = (&cached_user, cached_company) {
-        return Ok(Some((user.clone(), entry.company.clone())));
+    let cached_session = state.cache.session(sid);
+    if let (Some(user), Some(entry), Some(live)) = (&cached_user, cached_company, cached_session) {
+        let live = live.user_id == uid && live.expires_at > now;
+        return Ok(live.then(|| (user.clone(), entry.company.clone())));
     }
     let cache = state.cache.clone();
     Ok(state
         .db
         .read(move |conn| {
             let generation = cache.generation();
-            let Some(user) = User::find(conn, uid)? else {
+            let Some(live) = LiveSession::find(conn, sid, uid, now)? else {
                 return Ok::<_, DbError>(None);
+            };
+            let Some(user) = User::find(conn, uid)? else {
+                return Ok(None);
             };
             let Some(company) = Company::find(conn, user.company_id)? else {
                 return Ok(None);
             };
             let secrets = SsoSecret::usable(conn, company.id, db::now())?;
             let company = Arc::new(company);
+            cache.fill(
+                generation,
+                Fill::Session(
+                    SessionEntry {
+                        user_id: live.user_id,
+                        expires_at: live.expires_at,
+                    },
+                    live.id,
+                ),
+            );
             cache.fill(generation, Fill::User(user.clone()));
             cache.fill(
                 generation,
@@ -130,12 +151,13 @@ async fn load(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let Some(auth) = session::auth(&session, now) else {
         return Err(sign_in_required(&req, state).await);
     };
-    match user_and_company(state, auth.uid).await? {
+    match resolve(state, &auth, now).await? {
         Some((user, company)) if !user.disabled && user.session_epoch == auth.epoch => {
             Ok(CurrentUser {
                 user,
                 company,
                 method: auth.method,
+                sid: auth.sid,
                 session,
             })
         }

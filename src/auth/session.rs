@@ -1,7 +1,9 @@
 //! The typed content of the `portico_session` cookie. It holds ids, never
 //! data: the user id, the user's session epoch, how they signed in and when,
-//! and the CSRF token. Revocation is the epoch check in
-//! [`super::extract`]: the cookie store cannot revoke a cookie by itself.
+//! the id of the session's row on the server, and the CSRF token. The
+//! cookie store cannot revoke a cookie by itself: [`super::extract`] checks
+//! on every request that the row still exists (sign-out deletes it) and
+//! that the epoch still matches ("sign out everywhere", disabling).
 
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
@@ -46,15 +48,23 @@ pub struct Auth {
     pub method: Method,
     /// Unix time of the sign-in.
     pub at: i64,
+    /// The session's row (`db::models::LiveSession`).
+    pub sid: i64,
 }
 
 fn internal(e: impl std::fmt::Display) -> SessionError {
     SessionError(e.to_string())
 }
 
-/// Starts a fresh session for `user`: nothing of the old one is carried
-/// over, and the cookie is renewed.
-pub fn begin(session: &Session, user: &User, method: Method, now: i64) -> Result<(), SessionError> {
+/// Starts a fresh session for `user`, whose row `sid` is stored: nothing of
+/// the old one is carried over, and the cookie is renewed.
+pub fn begin(
+    session: &Session,
+    user: &User,
+    method: Method,
+    now: i64,
+    sid: i64,
+) -> Result<(), SessionError> {
     session.clear();
     session.renew();
     session
@@ -65,6 +75,7 @@ pub fn begin(session: &Session, user: &User, method: Method, now: i64) -> Result
                 epoch: user.session_epoch,
                 method,
                 at: now,
+                sid,
             },
         )
         .map_err(internal)?;

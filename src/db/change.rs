@@ -24,6 +24,8 @@ pub enum Change {
     Memberships(i64),
     /// Every user's memberships (a project was deleted).
     AllMemberships,
+    /// A session ended (signed out, ended by an admin, pruned).
+    Session(i64),
 }
 
 /// Hears of committed changes.

@@ -6,6 +6,7 @@
 //! tree names [`DbConn`] and calls [`Db::read`] and [`Db::write`].
 
 mod change;
+pub mod housekeeping;
 pub mod models;
 pub mod schema;
 pub mod search;
@@ -130,42 +131,6 @@ pub fn connect(database_url: &str) -> Result<DbPool, String> {
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| format!("cannot migrate {path}: {e}"))?;
     Ok(pool)
-}
-
-/// How often the server refreshes the query planner's statistics.
-const OPTIMIZE_EVERY: Duration = Duration::from_secs(15 * 60);
-
-/// Refreshes the planner's statistics of the tables that changed much since
-/// they were last analysed (`PRAGMA optimize`, sampling at most 1,000 rows
-/// an index, so it stays quick on a large file). Without statistics SQLite
-/// guesses that any index narrows a search to a few rows, and would, say,
-/// walk a company's whole queue rather than look up the 400 requests a
-/// search found.
-pub fn optimize(pool: &DbPool) {
-    let done = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-        conn.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
-            .map_err(|e| e.to_string())
-    });
-    if let Err(e) = done {
-        log::warn!("could not refresh the query planner's statistics: {e}");
-    }
-}
-
-/// [`optimize`] now, then every [`OPTIMIZE_EVERY`], on a thread of its own
-/// (the server's; the command line never analyses: its database may be new
-/// and empty, and statistics of empty tables mislead).
-pub fn spawn_optimizer(pool: DbPool) -> Result<(), String> {
-    optimize(&pool);
-    std::thread::Builder::new()
-        .name("portico-optimize".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(OPTIMIZE_EVERY);
-                optimize(&pool);
-            }
-        })
-        .map(|_| ())
-        .map_err(|e| format!("cannot start the optimizer thread: {e}"))
 }
 
 /// Runs `f` inside one write transaction. On SQLite it is `BEGIN

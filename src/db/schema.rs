@@ -69,6 +69,20 @@ diesel::table! {
         user_id -> Nullable<BigInt>,
         ip -> Nullable<Text>,
         iss -> Nullable<Text>,
+        count -> BigInt,
+        minute -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        method -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -160,6 +174,7 @@ diesel::joinable!(projects -> companies (company_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> projects (project_id));
 diesel::joinable!(sso_events -> companies (company_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
@@ -175,4 +190,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     request_changes,
     request_views,
+    sessions,
 );

@@ -13,10 +13,11 @@ use super::{anonymous_layout, done};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password;
 use crate::auth::session::{self, FlashKind, Method};
-use crate::db::models::{Company, NewAdmin, Role, User};
+use crate::db::models::{Company, LiveSession, NewAdmin, Role, User};
 use crate::db::{self, DbError};
 use crate::error::AppError;
 use crate::input::{clean_name, display_name, normalize_email};
+use crate::routes::sso::user_agent;
 use crate::state::AppState;
 use crate::views::{Layout, render, render_with_status, see_other};
 
@@ -60,6 +61,18 @@ fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
     req.peer_addr().map(|a| a.ip())
 }
 
+/// The session row of a password sign-in of `user_id`, not yet stored.
+fn password_session(req: &HttpRequest, user_id: i64) -> LiveSession {
+    LiveSession::new(
+        user_id,
+        Method::Password,
+        db::now(),
+        session::LIFETIME_SECS,
+        client_ip(req).map(|ip| ip.to_string()),
+        user_agent(req).as_deref(),
+    )
+}
+
 fn throttle(state: &AppState, req: &HttpRequest, account: Option<&str>) -> Result<(), AppError> {
     state
         .throttle
@@ -89,7 +102,7 @@ pub struct LoginForm {
 }
 
 enum Outcome {
-    SignedIn(User),
+    SignedIn(User, i64),
     Refused,
     Disabled,
 }
@@ -125,18 +138,24 @@ pub async fn login_post(
     let outcome = match user {
         Some(user) if matches && user.disabled => Outcome::Disabled,
         Some(user) if matches => {
-            let id = user.id;
-            state
+            let live = password_session(&req, user.id);
+            let stored = live.clone();
+            let id = state
                 .db
-                .write(move |tx| User::record_login(tx, id, Method::Password, db::now()))
+                .write(move |tx| {
+                    User::record_login(tx, stored.user_id, Method::Password, stored.created_at)?;
+                    stored.insert(tx)
+                })
                 .await?;
-            Outcome::SignedIn(user)
+            let live = LiveSession { id, ..live };
+            state.cache.started(&live);
+            Outcome::SignedIn(user, live.id)
         }
         _ => Outcome::Refused,
     };
     let error = match outcome {
-        Outcome::SignedIn(user) => {
-            session::begin(&session, &user, Method::Password, db::now())?;
+        Outcome::SignedIn(user, sid) => {
+            session::begin(&session, &user, Method::Password, db::now(), sid)?;
             let to = if user.role() == Role::Admin {
                 "/settings/sso"
             } else {
@@ -241,6 +260,7 @@ pub async fn signup_post(
         .hash(form.password.clone())
         .await
         .map_err(AppError::Internal)?;
+    let live = password_session(&req, 0);
     let created = state
         .db
         .write(move |tx| {
@@ -250,14 +270,24 @@ pub async fn signup_post(
                 password_hash: Some(&hash),
                 signed_in_by: Some(Method::Password),
             };
-            Ok(Company::create_with_admin(tx, &company, admin, db::now())?.map(|(_, a)| a))
+            let Some((_, admin)) = Company::create_with_admin(tx, &company, admin, db::now())?
+            else {
+                return Ok(None);
+            };
+            let live = LiveSession {
+                user_id: admin.id,
+                ..live
+            };
+            let id = live.insert(tx)?;
+            Ok(Some((admin, LiveSession { id, ..live })))
         })
         .await?;
-    let Some(admin) = created else {
+    let Some((admin, live)) = created else {
         errors.email = Some("This email already has an account. Sign in instead.".into());
         return retry(errors, StatusCode::CONFLICT);
     };
-    session::begin(&session, &admin, Method::Password, db::now())?;
+    state.cache.started(&live);
+    session::begin(&session, &admin, Method::Password, db::now(), live.id)?;
     Ok(done(
         &session,
         "/settings/sso",

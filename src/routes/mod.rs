@@ -98,6 +98,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(settings::people::role_post),
                 )
                 .route(
+                    "/people/{id}/sessions",
+                    web::get().to(settings::people::sessions_get),
+                )
+                .route(
+                    "/people/{id}/sessions/{sid}/end",
+                    web::post().to(settings::people::session_end_post),
+                )
+                .route(
                     "/people/{id}/{action:disable|enable|sign-out}",
                     web::post().to(settings::people::action_post),
                 ),

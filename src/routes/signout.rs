@@ -1,13 +1,14 @@
-//! Signing out: `POST /logout` (CSRF-checked) ends the session and sends the
-//! person to the company's sign-out URL when it has one, else to Portico's
-//! signed-out page.
+//! Signing out: `POST /logout` (CSRF-checked) ends the session on the server
+//! (its row is deleted: a copy of the cookie opens nothing afterwards) and
+//! sends the person to the company's sign-out URL when it has one, else to
+//! Portico's signed-out page.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
 
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session;
-use crate::db::models::{Company, User};
+use crate::db::models::{Company, LiveSession, User};
 use crate::db::{self, DbError};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -22,16 +23,18 @@ pub async fn logout_post(
     // Read from the database, not the cache: a rare request, and the URL an
     // admin just changed (from anywhere) is the one that counts.
     let signout_url = match session::auth(&session, db::now()) {
-        Some(auth) => state
-            .db
-            .read(move |conn| {
-                let Some(user) = User::find(conn, auth.uid)? else {
-                    return Ok::<_, DbError>(None);
-                };
-                Ok(Company::find(conn, user.company_id)?.and_then(|c| c.signout_url))
-            })
-            .await
-            .unwrap_or(None),
+        Some(auth) => {
+            state
+                .db
+                .write(move |tx| {
+                    LiveSession::end(tx, auth.sid, auth.uid)?;
+                    let Some(user) = User::find(tx, auth.uid)? else {
+                        return Ok::<_, DbError>(None);
+                    };
+                    Ok(Company::find(tx, user.company_id)?.and_then(|c| c.signout_url))
+                })
+                .await?
+        }
         None => None,
     };
     session::end(&session);

@@ -14,6 +14,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use crate::auth::extract::COMPANY_COOKIE;
 use crate::auth::session::{self, Method};
 use crate::db;
+use crate::db::models::LiveSession;
 use crate::error::AppError;
 use crate::sso::provision::{self, CachedDirectory, LoadingDirectory};
 use crate::sso::rules::{self, Verified};
@@ -70,6 +71,7 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
         return HttpResponse::InternalServerError().finish();
     };
     let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let user_agent = user_agent(req);
     let now = db::now();
     let outcome = match verify(&state, params.token, now).await {
         Ok(verified) => {
@@ -77,7 +79,23 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
             state
                 .writer
                 .submit(move |tx, batch| {
-                    provision::admit_and_apply(tx, batch, &verified, now, ip.as_deref())
+                    let admitted =
+                        provision::admit_and_apply(tx, batch, &verified, now, ip.as_deref())?;
+                    // The session's row is written with the sign-in.
+                    let signed_in = match admitted {
+                        Ok(signed_in) => signed_in,
+                        Err(refusal) => return Ok(Err(refusal)),
+                    };
+                    let live = LiveSession::new(
+                        signed_in.user.id,
+                        Method::Sso,
+                        now,
+                        session::LIFETIME_SECS,
+                        ip.clone(),
+                        user_agent.as_deref(),
+                    );
+                    let id = live.insert(tx)?;
+                    Ok(Ok((signed_in, LiveSession { id, ..live })))
                 })
                 .await
                 .map_err(Failure::Store)
@@ -96,36 +114,41 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
         Err(store) => Err(store),
     };
 
+    // A refusal leaves the session the browser held as it was: a bad link
+    // signs nobody out.
     let response = match outcome {
-        Ok(signed_in) => match session::begin(session, &signed_in.user, Method::Sso, now) {
-            Ok(()) => {
-                let mut res =
-                    see_other(safe_return_to(params.return_to.as_deref()).unwrap_or("/dashboard"));
-                let cookie = company_cookie(&signed_in.company_public_id, &state.base_url);
-                if let Err(e) = res.add_cookie(&cookie) {
-                    log::warn!("could not set the company cookie: {e}");
+        Ok((signed_in, live)) => {
+            state.cache.started(&live);
+            match session::begin(session, &signed_in.user, Method::Sso, now, live.id) {
+                Ok(()) => {
+                    let mut res = see_other(
+                        safe_return_to(params.return_to.as_deref()).unwrap_or("/dashboard"),
+                    );
+                    let cookie = company_cookie(&signed_in.company_public_id, &state.base_url);
+                    if let Err(e) = res.add_cookie(&cookie) {
+                        log::warn!("could not set the company cookie: {e}");
+                    }
+                    res
                 }
-                res
+                Err(e) => actix_web::ResponseError::error_response(&AppError::from(e)),
             }
-            Err(e) => actix_web::ResponseError::error_response(&AppError::from(e)),
-        },
-        Err(Failure::Refused(refusal)) => {
-            session::end(session);
-            refused(req, &refusal, now)
         }
-        Err(Failure::Store(e)) => {
-            session::end(session);
-            actix_web::ResponseError::error_response(&AppError::Db(e))
-        }
+        Err(Failure::Refused(refusal)) => refused(req, &refusal, now),
+        Err(Failure::Store(e)) => actix_web::ResponseError::error_response(&AppError::Db(e)),
         // Only the cache's directory misses, and its miss is retried.
-        Err(Failure::NotCached) => {
-            session::end(session);
-            actix_web::ResponseError::error_response(&AppError::Internal(
-                "the sign-in directory did not answer".into(),
-            ))
-        }
+        Err(Failure::NotCached) => actix_web::ResponseError::error_response(&AppError::Internal(
+            "the sign-in directory did not answer".into(),
+        )),
     };
     with_sso_headers(response)
+}
+
+/// The browser's `User-Agent`, for the list of a person's sessions.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Checks 1–9: from the cache on this worker when it holds the company, else

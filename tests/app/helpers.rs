@@ -187,12 +187,20 @@ impl TestApp {
             .n
     }
 
-    /// The outcomes of the company's SSO events, newest first.
+    /// The outcomes of the company's SSO events, newest first, a refusal
+    /// counted into its minute's row once for each time it happened.
     pub fn outcomes(&self, company: &Company) -> Vec<String> {
-        portico::db::models::SsoEvent::recent(&mut self.conn(), company.id, 100)
-            .expect("events")
-            .into_iter()
-            .map(|e| e.event.outcome)
+        let mut conn = self.conn();
+        let mut rows = Vec::new();
+        for ok in [true, false] {
+            rows.extend(
+                portico::db::models::SsoEvent::recent(&mut conn, company.id, ok, 100)
+                    .expect("events"),
+            );
+        }
+        rows.sort_by_key(|e| std::cmp::Reverse((e.event.created_at, e.id)));
+        rows.into_iter()
+            .flat_map(|e| std::iter::repeat_n(e.event.outcome, e.count as usize))
             .collect()
     }
 

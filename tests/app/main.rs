@@ -9,5 +9,6 @@ mod cli;
 mod dashboard;
 mod helpers;
 mod requests;
+mod sessions;
 mod sso_checks;
 mod sso_flow;

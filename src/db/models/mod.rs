@@ -9,6 +9,7 @@ mod company;
 mod message;
 mod project;
 mod request;
+mod session;
 mod setting;
 mod sso_event;
 mod sso_secret;
@@ -20,6 +21,7 @@ pub use project::Project;
 pub use request::{
     Assignee, ListFilter, NewRequest, QueueCounts, Request, RequestView, Viewer, VisibleRequest,
 };
+pub use session::LiveSession;
 pub use setting::Setting;
 pub use sso_event::{NewSsoEvent, SsoEvent};
 pub use sso_secret::{SsoSecret, UsedToken};

@@ -4,13 +4,29 @@ use crate::db::schema::sso_events;
 use crate::db::{DbConn, DbError, Tx};
 
 /// One SSO attempt for a known company, as recorded: the audit log of
-/// Settings → SSO.
+/// Settings → SSO. A refusal's row stands for every refusal of its
+/// company, reason and client IP in its minute: `count` of them, the last
+/// one's time, subject and `iss`.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = sso_events)]
 pub struct SsoEvent {
     pub id: i64,
     #[diesel(embed)]
     pub event: NewSsoEvent,
+    pub count: i64,
+}
+
+/// The events a company keeps; older ones are deleted by the housekeeping.
+pub const KEEP_PER_COMPANY: i64 = 10_000;
+
+/// A row as written: `minute` is set for refusals only.
+#[derive(Insertable)]
+#[diesel(table_name = sso_events, treat_none_as_default_value = false)]
+struct Row {
+    #[diesel(embed)]
+    event: NewSsoEvent,
+    count: i64,
+    minute: Option<i64>,
 }
 
 /// An SSO attempt to record.
@@ -37,14 +53,46 @@ fn cut(s: Option<String>) -> Option<String> {
 }
 
 impl NewSsoEvent {
+    /// Records the event: a sign-in as a row of its own; a refusal counted
+    /// into its minute's row (one statement either way, so the sign-in path
+    /// pays no more than one insert did).
     pub fn insert(&self, tx: &mut Tx<'_>) -> Result<(), DbError> {
-        let row = NewSsoEvent {
+        let event = NewSsoEvent {
             subject: cut(self.subject.clone()),
             iss: cut(self.iss.clone()),
             ..self.clone()
         };
+        if event.outcome == SsoEvent::OK {
+            diesel::insert_into(sso_events::table)
+                .values(&Row {
+                    event,
+                    count: 1,
+                    minute: None,
+                })
+                .execute(&mut **tx)?;
+            return Ok(());
+        }
+        use diesel::upsert::excluded;
         diesel::insert_into(sso_events::table)
-            .values(&row)
+            .values(&Row {
+                minute: Some(event.created_at.div_euclid(60)),
+                event,
+                count: 1,
+            })
+            .on_conflict((
+                sso_events::company_id,
+                sso_events::outcome,
+                sso_events::ip,
+                sso_events::minute,
+            ))
+            .do_update()
+            .set((
+                sso_events::count.eq(sso_events::count + 1),
+                sso_events::created_at.eq(excluded(sso_events::created_at)),
+                sso_events::subject.eq(excluded(sso_events::subject)),
+                sso_events::user_id.eq(excluded(sso_events::user_id)),
+                sso_events::iss.eq(excluded(sso_events::iss)),
+            ))
             .execute(&mut **tx)?;
         Ok(())
     }
@@ -58,16 +106,55 @@ impl SsoEvent {
         self.event.outcome == Self::OK
     }
 
+    /// The company's latest sign-ins (`ok: true`) or refusals, newest
+    /// first: apart, so that a flood of refusals never hides a sign-in.
     pub fn recent(
         conn: &mut DbConn,
         company_id: i64,
+        ok: bool,
         limit: i64,
     ) -> Result<Vec<SsoEvent>, DbError> {
-        Ok(sso_events::table
+        let q = sso_events::table
             .filter(sso_events::company_id.eq(company_id))
-            .order(sso_events::id.desc())
+            .into_boxed();
+        let q = if ok {
+            q.filter(sso_events::outcome.eq(Self::OK))
+        } else {
+            q.filter(sso_events::outcome.ne(Self::OK))
+        };
+        Ok(q.order(sso_events::id.desc())
             .limit(limit)
             .select(SsoEvent::as_select())
             .load(conn)?)
+    }
+
+    /// Housekeeping: each company keeps its last [`KEEP_PER_COMPANY`]
+    /// events; how many older ones were deleted.
+    pub fn prune(tx: &mut Tx<'_>) -> Result<usize, DbError> {
+        let crowded: Vec<i64> = sso_events::table
+            .group_by(sso_events::company_id)
+            .having(diesel::dsl::count_star().gt(KEEP_PER_COMPANY))
+            .select(sso_events::company_id)
+            .load(&mut **tx)?;
+        let mut deleted = 0;
+        for company_id in crowded {
+            let oldest_kept: Option<i64> = sso_events::table
+                .filter(sso_events::company_id.eq(company_id))
+                .order(sso_events::id.desc())
+                .offset(KEEP_PER_COMPANY - 1)
+                .limit(1)
+                .select(sso_events::id)
+                .load(&mut **tx)?
+                .pop();
+            if let Some(oldest_kept) = oldest_kept {
+                deleted += diesel::delete(
+                    sso_events::table
+                        .filter(sso_events::company_id.eq(company_id))
+                        .filter(sso_events::id.lt(oldest_kept)),
+                )
+                .execute(&mut **tx)?;
+            }
+        }
+        Ok(deleted)
     }
 }

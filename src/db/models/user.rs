@@ -170,20 +170,28 @@ impl User {
         Ok(())
     }
 
+    /// Disabling ends every session of the user for good: their rows are
+    /// deleted and the epoch moves, so enabling the user again brings no
+    /// old cookie back.
     pub fn set_disabled(tx: &mut Tx<'_>, id: i64, disabled: bool) -> Result<(), DbError> {
         diesel::update(users::table.find(id))
             .set(users::disabled.eq(disabled))
             .execute(&mut **tx)?;
         tx.changed(Change::User(id));
+        if disabled {
+            Self::bump_session_epoch(tx, id)?;
+        }
         Ok(())
     }
 
-    /// "Sign out everywhere": every session holding the old epoch ends.
+    /// "Sign out everywhere": every session of the user ends (rows deleted,
+    /// epoch moved).
     pub fn bump_session_epoch(tx: &mut Tx<'_>, id: i64) -> Result<(), DbError> {
         diesel::update(users::table.find(id))
             .set(users::session_epoch.eq(users::session_epoch + 1))
             .execute(&mut **tx)?;
         tx.changed(Change::User(id));
+        super::LiveSession::end_all_of(tx, id)?;
         Ok(())
     }
 

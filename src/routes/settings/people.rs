@@ -1,6 +1,7 @@
 //! Settings → People: the company's users with role, sign-in method and
 //! last sign-in; change CUSTOMER ↔ AGENT, disable / enable, sign out
-//! everywhere. The last active admin can never be locked out.
+//! everywhere, and each person's live sessions, which can be ended one by
+//! one. The last active admin can never be locked out.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -11,7 +12,7 @@ use super::Nav;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::extract::AdminUser;
 use crate::auth::session::FlashKind;
-use crate::db::models::{Method, Role, User};
+use crate::db::models::{LiveSession, Method, Role, User};
 use crate::db::{DbError, Tx};
 use crate::error::AppError;
 use crate::routes::{done, layout};
@@ -227,4 +228,110 @@ pub async fn action_post(
         }
     })
     .await
+}
+
+pub struct SessionRow {
+    pub id: i64,
+    pub started: String,
+    pub method: &'static str,
+    pub ip: String,
+    pub browser: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "settings/sessions.html")]
+pub struct SessionsPage {
+    pub layout: Layout,
+    pub nav: Nav,
+    pub person_id: i64,
+    pub name: String,
+    pub email: String,
+    pub sessions: Vec<SessionRow>,
+}
+
+/// `GET /settings/people/{id}/sessions`: a person's live sessions (when
+/// and how each started, from which address and browser), each with an
+/// *End* button.
+pub async fn sessions_get(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (company_id, user_id) = (admin.company.id, path.into_inner());
+    let found = state
+        .db
+        .read(move |conn| {
+            let Some(user) = User::find_in_company(conn, company_id, user_id)? else {
+                return Ok::<_, DbError>(None);
+            };
+            let sessions = LiveSession::list_of(conn, user.id, crate::db::now())?;
+            Ok(Some((user, sessions)))
+        })
+        .await?;
+    let Some((user, sessions)) = found else {
+        return Err(AppError::NotFound);
+    };
+    let sessions = sessions
+        .into_iter()
+        .map(|s| SessionRow {
+            current: s.id == admin.sid,
+            id: s.id,
+            started: format_time(s.created_at),
+            method: match s.method {
+                Method::Sso => "SSO",
+                Method::Password => "Password",
+            },
+            ip: s.ip.unwrap_or_default(),
+            browser: s.user_agent.unwrap_or_default(),
+        })
+        .collect();
+    Ok(render_with_status(
+        StatusCode::OK,
+        &SessionsPage {
+            layout: layout(&admin)?,
+            nav: Nav::People,
+            person_id: user.id,
+            name: user.name,
+            email: user.email,
+            sessions,
+        },
+    )?)
+}
+
+/// `POST /settings/people/{id}/sessions/{sid}/end`: ends one session of a
+/// person of the admin's company; its cookie opens nothing afterwards.
+pub async fn session_end_post(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (user_id, sid) = path.into_inner();
+    let company_id = admin.company.id;
+    let ended = state
+        .db
+        .write(move |tx| {
+            if User::find_in_company(tx, company_id, user_id)?.is_none() {
+                return Ok(None);
+            }
+            LiveSession::end(tx, sid, user_id).map(Some)
+        })
+        .await?;
+    let back = format!("{PAGE}/{user_id}/sessions");
+    match ended {
+        None => Err(AppError::NotFound),
+        Some(true) => Ok(done(
+            &admin.session,
+            &back,
+            FlashKind::Ok,
+            "The session ended.",
+        )),
+        Some(false) => Ok(done(
+            &admin.session,
+            &back,
+            FlashKind::Warn,
+            "That session had already ended.",
+        )),
+    }
 }

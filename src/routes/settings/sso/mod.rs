@@ -27,7 +27,6 @@ use crate::views::{Layout, format_time, format_time_seconds, render};
 const SSO_PAGE: &str = "/settings/sso";
 /// How many events the page lists.
 const EVENTS_SHOWN: i64 = 50;
-const REVEAL_KEY: &str = "reveal_secret";
 
 /// A choice of how long the previous secret keeps working after a
 /// rotation: the form lists these, the handler accepts only these.
@@ -95,10 +94,24 @@ impl SecretView {
 pub struct EventView {
     pub time: String,
     pub outcome: String,
-    pub ok: bool,
     pub subject: String,
     pub ip: String,
     pub iss: String,
+    /// How many refusals the row stands for (one minute, one reason, one IP).
+    pub count: i64,
+}
+
+impl EventView {
+    fn of(e: SsoEvent) -> EventView {
+        EventView {
+            time: format_time(e.event.created_at),
+            outcome: e.event.outcome,
+            subject: e.event.subject.unwrap_or_default(),
+            ip: e.event.ip.unwrap_or_default(),
+            iss: e.event.iss.unwrap_or_default(),
+            count: e.count,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -123,11 +136,14 @@ pub struct SsoSettingsPage {
     pub test: TestLinkView,
     pub check: Option<CheckView>,
     pub server_time: String,
-    pub events: Vec<EventView>,
+    /// The last sign-ins, and apart from them the last refusals: a flood of
+    /// refusals cannot push a sign-in out of sight.
+    pub signins: Vec<EventView>,
+    pub refusals: Vec<EventView>,
 }
 
 /// Everything the page shows, read in one database hop.
-async fn page(state: &AppState, admin: &AdminUser) -> Result<SsoSettingsPage, AppError> {
+pub(super) async fn page(state: &AppState, admin: &AdminUser) -> Result<SsoSettingsPage, AppError> {
     Ok(page_and_secret(state, admin).await?.0)
 }
 
@@ -139,22 +155,21 @@ async fn page_and_secret(
 ) -> Result<(SsoSettingsPage, Option<SsoSecret>), AppError> {
     let company_id = admin.company.id;
     let now = db::now();
-    let (company, secrets, events, projects) = state
+    let (company, secrets, (signins, refusals), projects) = state
         .db
         .read(move |conn| {
             let company = Company::find(conn, company_id)?;
             let secrets = SsoSecret::usable(conn, company_id, now)?;
-            let events = SsoEvent::recent(conn, company_id, EVENTS_SHOWN)?;
+            let signins = SsoEvent::recent(conn, company_id, true, EVENTS_SHOWN)?;
+            let refusals = SsoEvent::recent(conn, company_id, false, EVENTS_SHOWN)?;
             let projects = Project::list_for_company(conn, company_id)?;
-            Ok::<_, DbError>((company, secrets, events, projects))
+            Ok::<_, DbError>((company, secrets, (signins, refusals), projects))
         })
         .await?;
     let company = company.ok_or(AppError::SignInRequired)?;
     let current_secret = secrets.iter().find(|s| s.is_current()).cloned();
     let current = current_secret.as_ref().map(SecretView::of);
     let previous = secrets.iter().find(|s| !s.is_current()).map(SecretView::of);
-    let session = &admin.session;
-    let revealed = session.remove_as::<String>(REVEAL_KEY).and_then(Result::ok);
     Ok((
         SsoSettingsPage {
             layout: layout(admin)?,
@@ -164,7 +179,7 @@ async fn page_and_secret(
             base_url: state.base_url.clone(),
             current,
             previous,
-            revealed,
+            revealed: None,
             max_token_lifetime: company.max_token_lifetime,
             lifetime: LIFETIME,
             grace_choices: GRACE_CHOICES,
@@ -175,17 +190,8 @@ async fn page_and_secret(
             test: TestLinkView::default(),
             check: None,
             server_time: format_time_seconds(now),
-            events: events
-                .into_iter()
-                .map(|e| EventView {
-                    ok: e.is_ok(),
-                    time: format_time(e.event.created_at),
-                    outcome: e.event.outcome,
-                    subject: e.event.subject.unwrap_or_default(),
-                    ip: e.event.ip.unwrap_or_default(),
-                    iss: e.event.iss.unwrap_or_default(),
-                })
-                .collect(),
+            signins: signins.into_iter().map(EventView::of).collect(),
+            refusals: refusals.into_iter().map(EventView::of).collect(),
         },
         current_secret,
     ))

@@ -1,19 +1,20 @@
 //! Settings → SSO, the secret: generate or rotate it with a grace period,
 //! revoke the previous one.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{GRACE_CHOICES, REVEAL_KEY, SSO_PAGE};
+use super::{GRACE_CHOICES, SSO_PAGE, page};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::extract::AdminUser;
-use crate::auth::session::FlashKind;
+use crate::auth::session::{self, FlashKind};
 use crate::db::models::SsoSecret;
 use crate::db::{self, DbError};
 use crate::error::AppError;
 use crate::routes::done;
 use crate::state::AppState;
-use crate::views::format_time;
+use crate::views::{format_time, render};
 
 #[derive(Deserialize)]
 pub struct RotateForm {
@@ -21,7 +22,8 @@ pub struct RotateForm {
     grace: String,
 }
 
-/// `POST /settings/sso/rotate`: a new current secret, shown once.
+/// `POST /settings/sso/rotate`: a new current secret, shown once, in the
+/// answer itself (`no-store`).
 pub async fn rotate_post(
     admin: AdminUser,
     state: web::Data<AppState>,
@@ -47,10 +49,6 @@ pub async fn rotate_post(
             Ok::<_, DbError>((had, SsoSecret::rotate(tx, company_id, grace, now)?))
         })
         .await?;
-    let session = &admin.session;
-    session
-        .insert(REVEAL_KEY, &secret.secret)
-        .map_err(|e| AppError::Internal(format!("session: {e}")))?;
     let text = match (had_secret, grace) {
         (false, _) => "Secret generated. Copy it now: it will not be shown again.".to_owned(),
         (true, 0) => {
@@ -61,7 +59,18 @@ pub async fn rotate_post(
             format_time(now + g)
         ),
     };
-    Ok(done(&admin.session, SSO_PAGE, FlashKind::Ok, text))
+    // The secret is shown in this very answer, never kept in the session
+    // cookie (a replayed cookie must not show it again) nor cached by the
+    // browser; reloading the page does not show it again.
+    session::flash(&admin.session, FlashKind::Ok, text);
+    let mut page = page(&state, &admin).await?;
+    page.revealed = Some(secret.secret);
+    let mut res = render(&page)?;
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }
 
 /// `POST /settings/sso/revoke-previous`: ends the grace period now.

@@ -1,0 +1,5 @@
+DROP INDEX sso_events_company_outcome;
+DROP INDEX sso_events_refusal_minute;
+ALTER TABLE sso_events DROP COLUMN minute;
+ALTER TABLE sso_events DROP COLUMN count;
+DROP TABLE sessions;

@@ -1,0 +1,269 @@
+//! Sessions end on the server: a copied cookie is worth nothing after
+//! sign-out, disabling, or an admin ending that session; the secret shown
+//! by a rotation is never in a cookie; the SSO event log stays bounded.
+
+use portico::db::housekeeping;
+use portico::db::models::{NewSsoEvent, SsoEvent};
+use serde_json::json;
+
+use crate::admin::{admin_app, person as person_action, rotate};
+use crate::helpers::*;
+
+/// A bare client that sends `cookie` (a `name=value` pair) and nothing else.
+async fn with_cookie(app: &TestApp, cookie: &str, path: &str) -> u16 {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_copied_cookie_opens_nothing_after_sign_out() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    assert_eq!(
+        app.sso(&acme.token("jo@acme.test", json!({})))
+            .await
+            .status(),
+        303
+    );
+    let copy = app.session_cookie().unwrap();
+    assert_eq!(with_cookie(&app, &copy, "/dashboard").await, 200);
+
+    let csrf = app.csrf_from("/dashboard").await;
+    let res = app.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        with_cookie(&app, &copy, "/dashboard").await,
+        303,
+        "the copy taken before sign-out is signed out too"
+    );
+}
+
+#[tokio::test]
+async fn disabling_ends_sessions_for_good_and_admins_can_end_one() {
+    let app = admin_app().await;
+    let company = crate::admin::company_of(&app, "ada@acme.test");
+    let secret = rotate(&app, "0").await;
+    let token = |email: &str| {
+        sign(
+            &json!({"companyId": company.public_id, "email": email, "exp": now() + 300}),
+            &secret,
+        )
+    };
+    // Two browsers of one customer.
+    let mut cookies = Vec::new();
+    for agent in ["Browser One", "Browser Two"] {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(agent)
+            .build()
+            .unwrap();
+        let res = client
+            .get(app.url(&format!("/api/auth/sso?token={}", token("cy@acme.test"))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+        let set = session_set_cookie(&res);
+        cookies.push(set.split(';').next().unwrap().to_owned());
+    }
+    for c in &cookies {
+        assert_eq!(with_cookie(&app, c, "/dashboard").await, 200);
+    }
+    let cy = app.find_user("cy@acme.test").unwrap();
+
+    // The People page lists both sessions; ending one ends only that one.
+    let page = app
+        .get(&format!("/settings/people/{}/sessions", cy.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Browser One") && page.contains("Browser Two"),
+        "{page}"
+    );
+    let first_end = page
+        .split("action=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|a| a.ends_with("/end"))
+        .unwrap()
+        .to_owned();
+    let csrf = app.csrf_from("/settings/people").await;
+    let res = app.post_form(&first_end, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let alive: Vec<u16> = futures_statuses(&app, &cookies).await;
+    assert_eq!(alive.iter().filter(|s| **s == 200).count(), 1, "{alive:?}");
+    // Another company's admin cannot end it (404), nor is a session of
+    // another person ended through this person's URL.
+    let res = app
+        .post_form(
+            &format!("/settings/people/{}/sessions/1/end", cy.id + 1000),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 404);
+
+    // Disabled, then enabled again: the old cookies stay dead.
+    let res = person_action(&app, &csrf, cy.id, "disable", &[]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let res = person_action(&app, &csrf, cy.id, "enable", &[]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(futures_statuses(&app, &cookies).await, vec![303, 303]);
+    assert_eq!(
+        app.count("sessions"),
+        1,
+        "only the admin's own session is left"
+    );
+    // A fresh sign-in works again.
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(&format!("/api/auth/sso?token={}", token("cy@acme.test"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+}
+
+async fn futures_statuses(app: &TestApp, cookies: &[String]) -> Vec<u16> {
+    let mut out = Vec::new();
+    for c in cookies {
+        out.push(with_cookie(app, c, "/dashboard").await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_replayed_rotation_cookie_never_shows_the_secret_again() {
+    let app = admin_app().await;
+    let csrf = app.csrf_from("/settings/sso").await;
+    let res = app
+        .post_form("/settings/sso/rotate", &[("csrf", &csrf), ("grace", "0")])
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let replay = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("portico_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .or_else(|| app.session_cookie())
+        .unwrap();
+    let page = res.text().await.unwrap();
+    let secret = page
+        .split("id=\"new-secret\" class=\"mono\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(secret.len() >= 43);
+    for _ in 0..2 {
+        let again = reqwest::Client::new()
+            .get(app.url("/settings/sso"))
+            .header("cookie", &replay)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status().as_u16(), 200);
+        let body = again.text().await.unwrap();
+        assert!(
+            !body.contains(&secret),
+            "the secret is shown once, in the rotation's answer"
+        );
+        assert!(!body.contains("new-secret"));
+    }
+}
+
+#[tokio::test]
+async fn refusals_are_counted_per_minute_and_never_hide_the_sign_ins() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    assert_eq!(
+        app.sso(&acme.token("ok@acme.test", json!({})))
+            .await
+            .status(),
+        303
+    );
+    let forged = sign(
+        &json!({"companyId": acme.id(), "email": "x@acme.test", "exp": now() + 60}),
+        "not-the-secret",
+    );
+    let stranger = client_with(Default::default());
+    for _ in 0..300 {
+        let res = stranger
+            .get(app.url(&format!("/api/auth/sso?token={forged}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401);
+    }
+    let rows = app.count("sso_events");
+    assert!(
+        rows <= 3,
+        "300 refusals from one address are one row a minute: {rows} rows"
+    );
+    let mut conn = app.conn();
+    let refusals = SsoEvent::recent(&mut conn, acme.company.id, false, 50).unwrap();
+    assert_eq!(refusals.iter().map(|e| e.count).sum::<i64>(), 300);
+    let signins = SsoEvent::recent(&mut conn, acme.company.id, true, 50).unwrap();
+    assert_eq!(signins.len(), 1, "the real sign-in is still listed");
+}
+
+#[tokio::test]
+async fn each_company_keeps_its_last_ten_thousand_events() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let beta = app.company("Beta");
+    let t = now();
+    app.outside(|tx| {
+        for i in 0..10_050 {
+            NewSsoEvent {
+                company_id: acme.company.id,
+                created_at: t - 20_000 + i,
+                outcome: SsoEvent::OK.into(),
+                subject: Some(format!("u{i}@acme.test")),
+                user_id: None,
+                ip: Some("10.0.0.1".into()),
+                iss: None,
+            }
+            .insert(tx)?;
+        }
+        NewSsoEvent {
+            company_id: beta.company.id,
+            created_at: t,
+            outcome: SsoEvent::OK.into(),
+            subject: None,
+            user_id: None,
+            ip: None,
+            iss: None,
+        }
+        .insert(tx)
+    });
+    let (_, events, _) = housekeeping::trim(&app.state.db).unwrap();
+    assert_eq!(events, 50);
+    let mut conn = app.conn();
+    let kept = SsoEvent::recent(&mut conn, acme.company.id, true, 20_000).unwrap();
+    assert_eq!(kept.len(), 10_000);
+    assert_eq!(
+        kept.last().unwrap().event.subject.as_deref(),
+        Some("u50@acme.test")
+    );
+    assert_eq!(
+        SsoEvent::recent(&mut conn, beta.company.id, true, 10)
+            .unwrap()
+            .len(),
+        1
+    );
+}
