@@ -56,6 +56,7 @@ impl Application {
             base_url: settings.base_url_for(port),
             allow_signup: settings.allow_signup,
             throttle: Throttle::new(settings.login_throttle),
+            cookie_key: key.clone(),
         });
         log::info!(
             "Portico listens on {} (base URL {})",

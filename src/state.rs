@@ -21,4 +21,6 @@ pub struct AppState {
     pub hasher: Hasher,
     /// The one thread that writes sign-ins, in batches.
     pub writer: Writer,
+    /// The session key, which also seals device cookies.
+    pub cookie_key: actix_web::cookie::Key,
 }

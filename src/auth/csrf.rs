@@ -1,7 +1,8 @@
 //! CSRF protection for every state-changing form: a per-session token in a
 //! hidden field (templates/partials/csrf.html), compared in constant time by
 //! the one extractor [`CsrfForm`], after refusing cross-site requests by
-//! their Fetch Metadata (`Sec-Fetch-Site`) or, lacking it, their `Origin`.
+//! their Fetch Metadata (`Sec-Fetch-Site`) or, lacking it, their `Origin`
+//! (compared with `PORTICO_BASE_URL`'s origin, never with a Host header).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -37,13 +38,28 @@ pub fn check_origin(req: &HttpRequest) -> Result<(), AppError> {
         if origin == "null" {
             return Err(refuse());
         }
-        let host = req.connection_info().host().to_owned();
-        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-        if !origin_host.eq_ignore_ascii_case(&host) {
+        // The portal's own origin is the configured base URL's, never the
+        // request's (forwarded) Host, which the client chooses.
+        let base = req
+            .app_data::<web::Data<crate::state::AppState>>()
+            .map(|state| origin_of(&state.base_url).to_owned());
+        if !base.is_some_and(|base| origin.eq_ignore_ascii_case(&base)) {
             return Err(refuse());
         }
     }
     Ok(())
+}
+
+/// `scheme://host[:port]` of a URL: what a browser sends as `Origin`.
+fn origin_of(url: &str) -> &str {
+    let url = url.trim_end_matches('/');
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.find('/') {
+            Some(i) => &url[..scheme.len() + 3 + i],
+            None => url,
+        },
+        None => url,
+    }
 }
 
 /// Compares the form's token with the session's, in constant time.
@@ -99,5 +115,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))?;
             Ok(CsrfForm(form))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn the_origin_of_a_base_url_is_its_scheme_host_and_port() {
+        assert_eq!(
+            origin_of("https://help.acme.test"),
+            "https://help.acme.test"
+        );
+        assert_eq!(
+            origin_of("https://help.acme.test/"),
+            "https://help.acme.test"
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/portal/"),
+            "http://127.0.0.1:8080"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! it on every request, CSRF protection and passwords.
 
 pub mod csrf;
+pub mod device;
 pub mod extract;
 pub mod password;
 pub mod session;

@@ -138,8 +138,10 @@ enum HashJob {
     Dummy(std::sync::mpsc::Sender<Result<(), String>>),
 }
 
-/// Sign-ins waiting for a hashing thread at most; more are refused.
-const HASH_QUEUE: usize = 1024;
+/// Sign-ins waiting for each hashing thread at most (about two seconds of
+/// work); more are answered 503 with `Retry-After` at once, rather than
+/// queued for longer than anyone waits.
+const HASH_QUEUE_PER_THREAD: usize = 64;
 
 impl Hasher {
     /// Starts the hashing threads and makes the dummy hash on one of them
@@ -147,9 +149,11 @@ impl Hasher {
     /// server cannot check passwords, and stops it at start.
     pub fn start() -> Result<Hasher, String> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(HASH_QUEUE);
+        let threads = (cores / 2).max(1);
+        let (jobs, queue) =
+            std::sync::mpsc::sync_channel::<HashJob>(HASH_QUEUE_PER_THREAD * threads);
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
-        for n in 0..(cores / 2).max(1) {
+        for n in 0..threads {
             let queue = queue.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("portico-argon2-{n}"))

@@ -1,7 +1,9 @@
 //! Password sign-in (`/login`) and company sign-up (`/signup`) for admins.
-//! argon2id runs on the hashing threads; both forms are throttled per IP
-//! and per account; an unknown email and a wrong password get the same
-//! words and the same work (a dummy hash is verified).
+//! argon2id runs on the hashing threads; sign-in is throttled with device
+//! cookies (`crate::auth::throttle`), sign-up per client network; an
+//! unknown email, a wrong password and a disabled account get the same
+//! words and the same work (a dummy hash is verified), except in the
+//! account's own browser.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -11,8 +13,8 @@ use serde::Deserialize;
 
 use super::{anonymous_layout, done};
 use crate::auth::csrf::CsrfForm;
-use crate::auth::password;
 use crate::auth::session::{self, FlashKind, Method};
+use crate::auth::{device, password};
 use crate::db::models::{Company, LiveSession, NewAdmin, Role, User};
 use crate::db::{self, DbError};
 use crate::error::AppError;
@@ -73,11 +75,8 @@ fn password_session(req: &HttpRequest, user_id: i64) -> LiveSession {
     )
 }
 
-fn throttle(state: &AppState, req: &HttpRequest, account: Option<&str>) -> Result<(), AppError> {
-    state
-        .throttle
-        .check(client_ip(req), account)
-        .map_err(|retry_after| AppError::TooManyRequests { retry_after })
+fn too_many(retry_after: u64) -> AppError {
+    AppError::TooManyRequests { retry_after }
 }
 
 /// `GET /login`.
@@ -115,7 +114,13 @@ pub async fn login_post(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let email = form.email.trim().to_ascii_lowercase();
-    throttle(&state, &req, Some(&email))?;
+    // The browser's own device cookie for this account, if it holds one:
+    // its attempts are counted apart from everyone else's.
+    let device = device::nonce_for(&req, &state.cookie_key, &email, db::now());
+    state
+        .throttle
+        .check_login(&email, client_ip(&req), device.as_deref())
+        .map_err(too_many)?;
     let password = form.password;
     let lookup = email.clone();
     let user = state
@@ -136,7 +141,11 @@ pub async fn login_post(
         .await
         .map_err(|why| AppError::Db(DbError::Busy(why)))?;
     let outcome = match user {
-        Some(user) if matches && user.disabled => Outcome::Disabled,
+        // "Disabled" is said only to the browser that signed in to this
+        // account before (its device cookie): to anyone else it would
+        // confirm the password.
+        Some(user) if matches && user.disabled && device.is_some() => Outcome::Disabled,
+        Some(user) if user.disabled => Outcome::Refused,
         Some(user) if matches => {
             let live = password_session(&req, user.id);
             let stored = live.clone();
@@ -161,7 +170,13 @@ pub async fn login_post(
             } else {
                 "/dashboard"
             };
-            return Ok(see_other(to));
+            let mut res = see_other(to);
+            let secure = state.base_url.starts_with("https://");
+            let cookie = device::issue(&state.cookie_key, &user.email, db::now(), secure);
+            if let Err(e) = res.add_cookie(&cookie) {
+                log::warn!("could not set the device cookie: {e}");
+            }
+            return Ok(res);
         }
         Outcome::Refused => "The email or the password is incorrect.",
         Outcome::Disabled => {
@@ -224,7 +239,10 @@ pub async fn signup_post(
     if !state.allow_signup {
         return Err(signup_off());
     }
-    throttle(&state, &req, None)?;
+    state
+        .throttle
+        .check_signup(client_ip(&req))
+        .map_err(too_many)?;
     let mut errors = SignupErrors::default();
     let company = clean_name(&form.company, "company")
         .map_err(|e| errors.company = Some(capitalise(&e)))

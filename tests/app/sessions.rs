@@ -267,3 +267,53 @@ async fn each_company_keeps_its_last_ten_thousand_events() {
         1
     );
 }
+
+#[tokio::test]
+async fn without_iat_the_lifetime_is_counted_from_nbf() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let t = now();
+    // exp − nbf = 700 s over the 600 s maximum, though exp − now is 500.
+    let long = sign(
+        &json!({"companyId": acme.id(), "email": "n@acme.test", "nbf": t - 200, "exp": t + 500}),
+        &acme.secret,
+    );
+    let (status, code) = error_code(app.sso_json(&long).await).await;
+    assert_eq!((status, code.as_str()), (401, "lifetime_too_long"));
+    let fine = sign(
+        &json!({"companyId": acme.id(), "email": "n@acme.test", "nbf": t - 100, "exp": t + 400}),
+        &acme.secret,
+    );
+    assert_eq!(app.sso(&fine).await.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_host_does_not_pass_the_cross_site_check() {
+    let app = admin_app().await;
+    let csrf = app.csrf_from("/settings/projects").await;
+    for (origin, host) in [("http://evil.test", "evil.test"), ("null", "")] {
+        let res = app
+            .client
+            .post(app.url("/settings/projects"))
+            .header("origin", origin)
+            .header("x-forwarded-host", host)
+            .header("forwarded", format!("host={host}"))
+            .form(&[("csrf", csrf.as_str()), ("name", "Evil")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{origin}");
+    }
+    assert_eq!(app.count("projects"), 0);
+    // The portal's own origin passes.
+    let res = app
+        .client
+        .post(app.url("/settings/projects"))
+        .header("origin", app.address.clone())
+        .form(&[("csrf", csrf.as_str()), ("name", "Fine")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(app.count("projects"), 1);
+}

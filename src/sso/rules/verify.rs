@@ -147,18 +147,19 @@ pub fn verify(
         }
     }
 
-    // 9. The lifetime is within the company's maximum.
-    let lifetime = exp.saturating_sub(claims.iat.unwrap_or(ctx.now));
+    // 9. The lifetime is within the company's maximum: from `iat`, else
+    // from `nbf`, else from now.
+    let (start, measured) = match (claims.iat, claims.nbf) {
+        (Some(iat), _) => (iat, "exp − iat"),
+        (None, Some(nbf)) => (nbf, "exp − nbf"),
+        (None, None) => (ctx.now, "exp − now"),
+    };
+    let lifetime = exp.saturating_sub(start);
     if lifetime > company.max_token_lifetime {
         return Err(r.refuse(
             Reason::LifetimeTooLong,
             format!(
-                "The token lives {lifetime} s ({}); this company's maximum is {} s.",
-                if claims.iat.is_some() {
-                    "exp − iat"
-                } else {
-                    "exp − now"
-                },
+                "The token lives {lifetime} s ({measured}); this company's maximum is {} s.",
                 company.max_token_lifetime
             ),
         ));
