@@ -32,6 +32,9 @@ pub struct Settings {
     /// per-account throttling of password sign-in, for load benchmarks run
     /// from one address. Default `true`; never turn it off in production.
     pub login_throttle: bool,
+    /// How long a request's body may take to arrive (`crate::limits`); not
+    /// an environment setting: tests shorten it.
+    pub body_deadline: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             allow_signup: true,
             workers: None,
             login_throttle: true,
+            body_deadline: crate::limits::BODY_DEADLINE,
         }
     }
 }

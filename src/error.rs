@@ -36,6 +36,9 @@ pub enum AppError {
     TooLarge(String),
     #[error("too many attempts")]
     TooManyRequests { retry_after: u64 },
+    /// The request's body did not arrive in time (`crate::limits`).
+    #[error("request body timed out")]
+    RequestTimeout,
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("internal error: {0}")]
@@ -70,6 +73,13 @@ impl AppError {
                 "Too many attempts",
                 format!("Too many attempts. Wait {retry_after} seconds and try again."),
             ),
+            AppError::RequestTimeout => (
+                "Too slow",
+                format!(
+                    "The request's body did not arrive within {} seconds. Check the connection and send it again.",
+                    crate::limits::BODY_DEADLINE.as_secs()
+                ),
+            ),
             AppError::Db(e) if e.is_busy() => (
                 "The portal is busy",
                 "The portal is busy right now. Try again in a moment.".into(),
@@ -92,6 +102,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Db(e) if e.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod input;
+pub mod limits;
 pub mod requests;
 pub mod routes;
 pub mod sso;

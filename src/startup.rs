@@ -10,7 +10,7 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceRequest};
-use actix_web::middleware::{Condition, DefaultHeaders, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::password::Hasher;
@@ -22,6 +22,7 @@ use crate::db::models::Setting;
 use crate::db::writer::Writer;
 use crate::db::{self, Db};
 use crate::error::AppError;
+use crate::limits;
 use crate::state::AppState;
 
 pub struct Application {
@@ -68,10 +69,14 @@ impl Application {
             log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
 
         let app_state = state.clone();
+        let body_deadline = settings.body_deadline;
         let server =
             HttpServer::new(move || {
                 App::new()
                     .app_data(state.clone())
+                    .wrap(from_fn(move |req, next| {
+                        limits::body_deadline(body_deadline, req, next)
+                    }))
                     .wrap(
                         DefaultHeaders::new()
                             .add(("Content-Security-Policy", CSP))
@@ -106,12 +111,19 @@ impl Application {
             .listen(listener)
             .map_err(|e| format!("cannot listen: {e}"))?;
         // Blocking work is database work: no more threads than connections.
-        let server = server.worker_max_blocking_threads(8);
-        let server = match settings.workers {
-            Some(n) => server.workers(n),
-            None => server,
-        }
-        .run();
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let max_connections = limits::max_connections_per_worker(workers);
+        log::info!("{workers} workers, at most {max_connections} connections each");
+        let server = server
+            .worker_max_blocking_threads(8)
+            .workers(workers)
+            .max_connections(max_connections)
+            .client_request_timeout(limits::HEAD_TIMEOUT)
+            .client_disconnect_timeout(std::time::Duration::from_secs(1))
+            .keep_alive(limits::KEEP_ALIVE)
+            .run();
         Ok(Application {
             port,
             server,

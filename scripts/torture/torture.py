@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Portico's reliability torture: six scenarios, each against a server of its
+"""Portico's reliability torture: seven scenarios, each against a server of its
 own on a fresh SQLite file. Python 3 standard library only.
 
     python3 scripts/torture/torture.py --bin target/debug/portico [SCENARIO ...]
 
-SCENARIO is a number (1-6) or a name; none runs all. Each scenario prints
+SCENARIO is a number (1-7) or a name; none runs all. Each scenario prints
 `PASS <name>: <figure>` or `FAIL <name>: <figure and why>` (details follow,
 indented), and the last line is `N passed, M failed`. Exit status 1 when
 anything failed. TORTURE_KEEP=1 keeps the temporary directory (databases and
@@ -1242,6 +1242,100 @@ def s6_hostile(sc):
 
 
 # --------------------------------------------------------------------------
+# 7. a thousand clients sending their bodies one byte at a time
+
+
+def s7_slow_bodies(sc):
+    """1,000 connections send a POST head and then their body a byte every
+    second: /healthz must answer within 1 s and a sign-in within 2 s all the
+    while, and every slow client must get 408 (or be closed) once its 10 s
+    are up."""
+    import resource
+    import socket
+    n = 1000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 500), hard))
+    cid, secret, _ = seed_company(sc, "Slow")
+    srv = sc.server().start()
+    port = srv.port
+    rss_start = srv.rss_kib()
+    head = (f"POST /api/auth/sso HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 4096\r\n\r\nt").encode()
+    socks = []
+    t_open = time.monotonic()
+    for _ in range(n):
+        s = connect(port)
+        s.sendall(head)
+        socks.append(s)
+    opened = time.monotonic() - t_open
+    health, signin = [], []
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.is_set():
+            for s in socks:
+                try:
+                    s.send(b"o")
+                except OSError:
+                    pass
+            stop.wait(1.0)
+
+    th = threading.Thread(target=trickle, daemon=True)
+    th.start()
+    try:
+        for i in range(8):
+            t0 = time.monotonic()
+            status = http_ok(port)
+            health.append((status, time.monotonic() - t0))
+            tok = mint(secret, claims_for(cid, fresh_email("slowpoke")))
+            sc.track(tok)
+            t0 = time.monotonic()
+            try:
+                st = sign_in(port, tok, timeout=10).status
+            except HttpError as e:
+                st = e.kind
+            signin.append((st, time.monotonic() - t0))
+            time.sleep(0.5)
+        # Past the deadline, every slow client has been answered or closed.
+        time.sleep(max(0.0, 11.0 - (time.monotonic() - t_open)))
+    finally:
+        stop.set()
+        th.join()
+    answered = closed = held = 0
+    for s in socks:
+        s.settimeout(3.0)
+        try:
+            data = s.recv(200)
+            if data.startswith(b"HTTP/1.1 408"):
+                answered += 1
+            elif not data:
+                closed += 1
+            else:
+                held += 1
+        except OSError:
+            held += 1
+        finally:
+            s.close()
+    rss_end = srv.rss_kib()
+    worst_health = max(t for _, t in health)
+    worst_signin = max(t for _, t in signin)
+    figure = (f"{n} slow bodies (opened in {opened:.1f} s): /healthz worst {worst_health * 1000:.0f} ms, "
+              f"sign-in worst {worst_signin * 1000:.0f} ms; after 10 s: {answered} answered 408, "
+              f"{closed} closed, {held} still held; RSS {rss_start} -> {rss_end} KiB")
+    if any(st != 200 for st, _ in health) or worst_health > 1.0:
+        sc.problem(f"/healthz during the slow bodies: {health}")
+    if any(st != 303 for st, _ in signin) or worst_signin > 2.0:
+        sc.problem(f"sign-ins during the slow bodies: {signin}")
+    if held:
+        sc.problem(f"{held} slow clients were neither answered nor closed after 10 s")
+    if http_ok(port) != 200:
+        sc.problem("/healthz after the slow bodies did not answer 200")
+    return figure
+
+
+# --------------------------------------------------------------------------
 # Driver
 
 
@@ -1252,6 +1346,7 @@ SCENARIOS = [
     ("kill9-under-load", s4_kill9_under_load),
     ("write-lock-10s", s5_write_lock),
     ("hostile-10k", s6_hostile),
+    ("slow-bodies-1000", s7_slow_bodies),
 ]
 
 

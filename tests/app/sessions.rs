@@ -317,3 +317,32 @@ async fn a_forged_forwarded_host_does_not_pass_the_cross_site_check() {
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(app.count("projects"), 1);
 }
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_answered_408_and_the_connection_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|s| s.body_deadline = std::time::Duration::from_secs(1)).await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let started = std::time::Instant::now();
+    slow.write_all(
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Content-Length: 100\r\n\r\nemail=a",
+    )
+    .await
+    .unwrap();
+    // Meanwhile the server answers everyone else.
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the server closed the connection");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    assert_eq!(app.count("users"), 0);
+}
