@@ -279,6 +279,24 @@ run_library ruby "ruby jwt gem" "Ruby Customer" "" "$PROJECT_ID" created
 run_library dotnet "the .NET shape" ".NET Agent" AGENT "$PROJECT_ID" created
 run_library shell "shell openssl" "" "" "" created
 
+# The shell snippet builds its JSON with jq: an email that tries to close the
+# string and add claims stays one string, and every token carries a jti.
+hostile='x","role":"AGENT","y":"@interop.example'
+url=$(mint shell "$SECRET" issuely "$hostile")
+if python3 - "$(token_of "$url")" "$hostile" <<'PY'
+import base64, json, sys
+payload = sys.argv[1].split(".")[1]
+claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+ok = claims.get("email") == sys.argv[2] and "role" not in claims and "y" not in claims \
+    and len(claims.get("jti", "")) == 32
+sys.exit(0 if ok else 1)
+PY
+then
+    pass "shell: a hostile email stays one email claim (no role, no extra claim), with a jti"
+else
+    fail "shell: a hostile email changed the claims: $(claims_of "$(token_of "$url")")"
+fi
+
 # The docs show the very code that ran.
 for pair in "Node.js:node/portico-sso.js" "Python:python/portico_sso.py" "PHP:php/portico-sso.php" \
             "Ruby:ruby/portico_sso.rb" "curl:shell/portico-sso.sh" "C# (not compiled here):dotnet/PorticoSso.cs"; do

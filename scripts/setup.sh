@@ -11,7 +11,7 @@
 #   browser   curl, python3, node and npm, Debian's chromium (with its recommends:
 #             fonts-liberation & co., which the screenshots are made with), and
 #             `npm ci` in tests/browser (playwright-core)
-#   interop   curl, openssl, python3 (+ python3-venv), node and npm, php-cli, ruby
+#   interop   curl, openssl, jq, python3 (+ python3-venv), node and npm, php-cli, ruby
 #             and ruby-jwt; `npm ci` in scripts/interop/node (jsonwebtoken); the
 #             venv scripts/interop/.venv with scripts/interop/python/requirements.txt
 #   torture   python3
@@ -137,6 +137,7 @@ collect() {
     if want interop; then
         have curl || deb curl
         have openssl || deb openssl
+        have jq || deb jq
         need_node
         have php || deb php-cli
         # Debian's ruby-jwt declares no dependency on ruby itself: ask for both.

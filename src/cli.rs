@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::password;
 use crate::config::Settings;
-use crate::db::models::{Company, NewAdmin, Project, Role, SsoSecret};
+use crate::db::models::{Company, NewAdmin, Project, Role, SsoSecret, User};
 use crate::db::{self, Db, DbConn};
 use crate::input::{clean_name, display_name, normalize_email};
 use crate::sso::mint::{self, LinkClaims};
@@ -41,6 +41,21 @@ pub enum Command {
     /// Manage projects.
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Delete a user for good (emails are unique across all companies: this
+    /// releases an address claimed by the wrong company). Their sessions,
+    /// memberships and the requests they opened go too; refused for the
+    /// last admin of a company and for anyone who answered others' requests.
+    Delete {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,7 +133,31 @@ pub fn run(command: Command, settings: &Settings) -> Result<Value, String> {
         Command::Project(ProjectCommand::Create { company, name }) => {
             project_create(&db, &company, &name)
         }
+        Command::User(UserCommand::Delete { email }) => user_delete(&db, &email),
     }
+}
+
+fn user_delete(db: &Db, email: &str) -> Result<Value, String> {
+    let email = normalize_email(email).map_err(|why| format!("--email: {why}"))?;
+    let deleted = db
+        .write_blocking(|tx| {
+            let Some(user) = User::find_by_email(tx, &email)? else {
+                return Ok(Err(format!("no user has the email {email}")));
+            };
+            let company = Company::find(tx, user.company_id)?;
+            Ok(User::delete(tx, &user)?.map(|requests| (user, company, requests)))
+        })
+        .map_err(|e| e.to_string())??;
+    let (user, company, requests) = deleted;
+    Ok(json!({
+        "deleted": {
+            "userId": user.id,
+            "email": user.email,
+            "companyId": company.map(|c| c.public_id),
+            "role": user.role().as_str(),
+        },
+        "requestsDeleted": requests,
+    }))
 }
 
 fn conn(db: &Db) -> Result<db::Conn, String> {

@@ -206,6 +206,18 @@ const SESSION_KEY_SETTING: &str = "session_key";
 /// The session key: from `PORTICO_SESSION_KEY`, else generated once and kept
 /// in the database so a restart keeps everyone signed in.
 fn session_key(db: &Db, settings: &Settings) -> Result<Key, String> {
+    if settings.session_key.is_none()
+        && settings
+            .base_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    {
+        log::warn!(
+            "PORTICO_SESSION_KEY is not set on an https portal: the session key is the one kept \
+             in the database, so anyone with a copy of the database can seal an admin's session \
+             cookie. Set PORTICO_SESSION_KEY (base64 of 64 random bytes) in production."
+        );
+    }
     if let Some(bytes) = &settings.session_key {
         return Key::try_from(bytes.as_slice()).map_err(|e| format!("PORTICO_SESSION_KEY: {e}"));
     }

@@ -39,13 +39,18 @@ struct Server {
 
 impl Server {
     fn start(db: &std::path::Path) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    fn start_with(db: &std::path::Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
+            .env_remove("PORTICO_BASE_URL")
+            .envs(env.iter().copied())
             .arg("serve")
             .arg("--database")
             .arg(db)
             .env("PORTICO_BIND", "127.0.0.1:0")
             .env("RUST_LOG", "info")
-            .env_remove("PORTICO_BASE_URL")
             .env_remove("PORTICO_SESSION_KEY")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -362,4 +367,67 @@ async fn the_access_log_never_shows_a_token_and_the_session_key_survives_restart
         "still signed in after a restart"
     );
     server.stop();
+}
+
+#[tokio::test]
+async fn user_delete_releases_an_email_claimed_by_the_wrong_company() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("delete.db");
+    let mut companies = Vec::new();
+    for (name, admin) in [("Wrong", "boss@wrong.test"), ("Right", "boss@right.test")] {
+        let (ok, company, _) = portico(
+            &db,
+            &["company", "create", "--name", name, "--admin-email", admin],
+        );
+        assert!(ok);
+        let id = company["companyId"].as_str().unwrap().to_owned();
+        let (_, rotated, _) = portico(&db, &["sso", "rotate", "--company", &id]);
+        companies.push((id, rotated["secret"].as_str().unwrap().to_owned()));
+    }
+    let server = Server::start(&db);
+    let sign_in = |(id, secret): &(String, String)| {
+        let claims = serde_json::json!({"companyId": id, "email": "pat@shared.test",
+                                        "exp": portico::db::now() + 300});
+        let url = format!(
+            "{}/api/auth/sso?token={}",
+            server.base,
+            crate::helpers::sign(&claims, secret)
+        );
+        async move { client().get(url).send().await.unwrap().status().as_u16() }
+    };
+    // The wrong company claimed the address first; the right one is refused.
+    assert_eq!(sign_in(&companies[0]).await, 303);
+    assert_eq!(sign_in(&companies[1]).await, 403);
+
+    // The last admin of a company is never deleted.
+    let (ok, _, err) = portico(&db, &["user", "delete", "--email", "Boss@Wrong.test"]);
+    assert!(!ok && err.contains("last admin"), "{err}");
+    let (ok, _, err) = portico(&db, &["user", "delete", "--email", "nobody@shared.test"]);
+    assert!(!ok && err.contains("no user"), "{err}");
+
+    let (ok, out, err) = portico(&db, &["user", "delete", "--email", "PAT@shared.test"]);
+    assert!(ok, "{err}");
+    assert_eq!(out["deleted"]["email"], "pat@shared.test");
+    assert_eq!(out["deleted"]["companyId"], companies[0].0.as_str());
+    assert_eq!(out["requestsDeleted"], 0);
+    // Released: the right company's token now creates the account there.
+    assert_eq!(sign_in(&companies[1]).await, 303);
+    server.stop();
+}
+
+#[tokio::test]
+async fn an_https_portal_without_its_own_session_key_warns_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("warn.db");
+    let server = Server::start_with(&db, &[("PORTICO_BASE_URL", "https://portal.example.test")]);
+    let log = server.log_text();
+    server.stop();
+    assert!(
+        log.contains("PORTICO_SESSION_KEY is not set on an https portal"),
+        "{log}"
+    );
+    let server = Server::start_with(&db, &[("PORTICO_BASE_URL", "http://127.0.0.1:1")]);
+    let log = server.log_text();
+    server.stop();
+    assert!(!log.contains("on an https portal"), "{log}");
 }

@@ -2,6 +2,7 @@
 // mint a sign-in token, build the redirect URL.
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.IdentityModel.Tokens.Jwt;
 using System.Security.Claims;
 using System.Text;
@@ -21,7 +22,8 @@ public static class PorticoSso
             new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret)), SecurityAlgorithms.HmacSha256);
         var now = DateTime.UtcNow;
         var token = new JwtSecurityToken(
-            claims: claims,
+            // A jti makes the link single-use: a URL sits in the browser's history.
+            claims: claims.Append(new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString())),
             notBefore: now,
             expires: now.AddMinutes(5), // within the company's max token lifetime (10 minutes by default)
             signingCredentials: credentials);

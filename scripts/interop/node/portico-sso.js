@@ -1,4 +1,5 @@
 // Portico SSO with jsonwebtoken (npm install jsonwebtoken): mint a sign-in token, build the redirect URL.
+const crypto = require('crypto');
 const jwt = require('jsonwebtoken');
 
 const PORTICO_BASE_URL = '{{BASE_URL}}';
@@ -16,14 +17,16 @@ function porticoSsoUrl(user) {
       projectId: user.projectId, // optional: one of your company's project IDs (proj_…)
     },
     secret,
-    { expiresIn: '5m' }, // HS256 is the default; adds iat and exp
+    // HS256 is the default; adds iat and exp. A jti makes the link single-use:
+    // a URL sits in the browser's history.
+    { expiresIn: '5m', jwtid: crypto.randomUUID() },
   );
   return `${PORTICO_BASE_URL}/api/auth/sso?token=${encodeURIComponent(token)}`;
 }
 
 // Invoiced form: an existing Portico user, named by their numeric user id.
 function porticoLoginUrl(porticoUserId) {
-  const token = jwt.sign({ sub: porticoUserId }, secret, { expiresIn: '5m' });
+  const token = jwt.sign({ sub: porticoUserId }, secret, { expiresIn: '5m', jwtid: crypto.randomUUID() });
   return `${PORTICO_BASE_URL}/login/${token}`;
 }
 

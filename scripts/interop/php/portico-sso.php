@@ -34,6 +34,7 @@ function portico_sso_url(string $email, ?string $name = null, ?string $role = nu
         'name' => $name,
         'iat' => $now,
         'exp' => $now + 300,
+        'jti' => bin2hex(random_bytes(16)), // single-use: a URL sits in the browser's history
     ];
     if ($role !== null) {
         $payload['role'] = $role; // 'CUSTOMER' (the default) or 'AGENT'
@@ -48,7 +49,7 @@ function portico_sso_url(string $email, ?string $name = null, ?string $role = nu
 function portico_login_url(int $porticoUserId): string
 {
     $now = time();
-    return PORTICO_BASE_URL . '/login/' . portico_jwt(['sub' => $porticoUserId, 'iat' => $now, 'exp' => $now + 300]);
+    return PORTICO_BASE_URL . '/login/' . portico_jwt(['sub' => $porticoUserId, 'iat' => $now, 'exp' => $now + 300, 'jti' => bin2hex(random_bytes(16))]);
 }
 
 // header('Location: ' . portico_sso_url($user->email, $user->name), true, 303); exit;

@@ -1,5 +1,6 @@
 # Portico SSO with PyJWT (pip install PyJWT): mint a sign-in token, build the redirect URL.
 import os
+import secrets
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ def portico_sso_url(email, name=None, role=None, project_id=None):
         "name": name,
         "iat": now,
         "exp": now + timedelta(minutes=5),
+        "jti": secrets.token_hex(16),  # single-use: a URL sits in the browser's history
     }
     if role:
         claims["role"] = role  # "CUSTOMER" (the default) or "AGENT"
@@ -32,7 +34,7 @@ def portico_login_url(portico_user_id):
     """Invoiced form: an existing Portico user, named by their numeric user id."""
     now = datetime.now(tz=timezone.utc)
     token = jwt.encode(
-        {"sub": portico_user_id, "iat": now, "exp": now + timedelta(minutes=5)},
+        {"sub": portico_user_id, "iat": now, "exp": now + timedelta(minutes=5), "jti": secrets.token_hex(16)},
         os.environ["PORTICO_SSO_SECRET"],
         algorithm="HS256",
     )

@@ -232,4 +232,47 @@ impl User {
             .count()
             .get_result(conn)?)
     }
+
+    /// Deletes a user for good, with what is theirs alone: their sessions,
+    /// memberships, views and the requests they opened (with those
+    /// requests' messages and files). Their SSO events stay, without the
+    /// user. Refused (`Err(why)`) for the last admin of a company, and for
+    /// someone who wrote in requests opened by others (an agent): deleting
+    /// would tear their answers out of other people's conversations —
+    /// disable them instead.
+    pub fn delete(tx: &mut Tx<'_>, user: &User) -> Result<Result<i64, String>, DbError> {
+        use crate::db::schema::{messages, requests};
+        let admins = users::table
+            .filter(users::company_id.eq(user.company_id))
+            .filter(users::role.eq(Role::Admin))
+            .count()
+            .get_result::<i64>(&mut **tx)?;
+        if user.role() == Role::Admin && admins <= 1 {
+            return Ok(Err(format!(
+                "{} is the last admin of their company; make another admin first",
+                user.email
+            )));
+        }
+        let in_others: i64 = messages::table
+            .inner_join(requests::table)
+            .filter(messages::author_id.eq(user.id))
+            .filter(requests::requester_id.ne(user.id))
+            .count()
+            .get_result(&mut **tx)?;
+        if in_others > 0 {
+            return Ok(Err(format!(
+                "{} wrote {in_others} messages in requests opened by others; disable the account instead",
+                user.email
+            )));
+        }
+        let requests_deleted = requests::table
+            .filter(requests::requester_id.eq(user.id))
+            .count()
+            .get_result::<i64>(&mut **tx)?;
+        super::LiveSession::end_all_of(tx, user.id)?;
+        diesel::delete(users::table.find(user.id)).execute(&mut **tx)?;
+        tx.changed(Change::User(user.id));
+        tx.changed(Change::Memberships(user.id));
+        Ok(Ok(requests_deleted))
+    }
 }
