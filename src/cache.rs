@@ -196,8 +196,8 @@ impl Cache {
         self.sessions.insert(
             session.id,
             SessionEntry {
-                user_id: session.user_id,
-                expires_at: session.expires_at,
+                user_id: session.data.user_id,
+                expires_at: session.data.expires_at,
             },
         );
     }

@@ -1,4 +1,3 @@
-DROP INDEX sso_events_company_outcome;
 DROP INDEX sso_events_refusal_minute;
 ALTER TABLE sso_events DROP COLUMN minute;
 ALTER TABLE sso_events DROP COLUMN count;

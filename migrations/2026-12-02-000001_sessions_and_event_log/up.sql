@@ -1,11 +1,19 @@
--- Sessions that end on the server. The cookie names one of these rows; every
--- request checks that it still exists (from the cache on the hot path).
--- Sign-out deletes the row, so a copy of the cookie opens nothing; disabling
--- a user deletes all of theirs. `id` is random (63 bits), not a counter: a
--- session cannot be forged from the database's rows without the cookie key,
--- nor from the key without a live row.
+-- Sessions that end on the server. The cookie names one of these rows (its
+-- id and its user); every request checks that it still exists (from the
+-- cache on the hot path). Sign-out deletes the row, so a copy of the cookie
+-- opens nothing; disabling a user deletes all of theirs.
+--
+-- Append-only by design: a sign-in pays one append at the end of the table
+-- (and the sequence), no index — a per-user index would cost every sign-in
+-- a write to a random page, a quarter of the sign-in's throughput
+-- (docs/PERFORMANCE.md). What needs a person's sessions (their list on
+-- Settings → People, "end all", the housekeeping) is rare and scans.
+-- AUTOINCREMENT: an id is never reused, so a copy of an ended session's
+-- cookie can never name a new one; and every session lives as long, so id
+-- order is expiry order. The cookie is sealed (encrypted and authenticated):
+-- the id need not be secret.
 CREATE TABLE sessions (
-    id BIGINT PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     -- 'sso' or 'password'
     method TEXT NOT NULL,
@@ -14,15 +22,12 @@ CREATE TABLE sessions (
     ip TEXT,
     user_agent TEXT
 );
-CREATE INDEX sessions_user ON sessions (user_id, created_at);
-CREATE INDEX sessions_expiry ON sessions (expires_at);
 
 -- The event log cannot be flooded: a refusal is counted into the row of its
 -- company, reason and client IP for the current minute (`minute` =
--- created_at / 60); sign-ins (`ok`) keep one row each, with `minute` NULL, so
--- the unique index never merges them (NULLs are distinct).
+-- created_at / 60); sign-ins (`ok`) keep one row each, with `minute` NULL.
+-- The index is partial: a sign-in's insert does not pay for it.
 ALTER TABLE sso_events ADD COLUMN count BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE sso_events ADD COLUMN minute BIGINT;
-CREATE UNIQUE INDEX sso_events_refusal_minute ON sso_events (company_id, outcome, ip, minute);
--- The recent sign-ins of Settings → SSO, apart from the refusals.
-CREATE INDEX sso_events_company_outcome ON sso_events (company_id, outcome, id);
+CREATE UNIQUE INDEX sso_events_refusal_minute ON sso_events (company_id, outcome, ip, minute)
+    WHERE minute IS NOT NULL;

@@ -79,8 +79,8 @@ async fn resolve(
                 generation,
                 Fill::Session(
                     SessionEntry {
-                        user_id: live.user_id,
-                        expires_at: live.expires_at,
+                        user_id: live.data.user_id,
+                        expires_at: live.data.expires_at,
                     },
                     live.id,
                 ),

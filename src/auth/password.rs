@@ -149,9 +149,14 @@ impl Hasher {
     /// server cannot check passwords, and stops it at start.
     pub fn start() -> Result<Hasher, String> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let threads = (cores / 2).max(1);
-        let (jobs, queue) =
-            std::sync::mpsc::sync_channel::<HashJob>(HASH_QUEUE_PER_THREAD * threads);
+        Hasher::with(cores / 2, HASH_QUEUE_PER_THREAD)
+    }
+
+    /// [`Hasher::start`] with `threads` hashing threads (at least one) and
+    /// `per_thread` places in the queue for each.
+    fn with(threads: usize, per_thread: usize) -> Result<Hasher, String> {
+        let threads = threads.max(1);
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(per_thread * threads);
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
         for n in 0..threads {
             let queue = queue.clone();
@@ -220,6 +225,23 @@ mod tests {
     use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
     use super::*;
+
+    #[tokio::test]
+    async fn past_the_queue_a_check_is_refused_at_once_not_queued() {
+        let hasher = Hasher::with(1, 2).unwrap();
+        let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
+        let checks = (0..12).map(|_| hasher.verify("wrong password!".into(), stored.clone()));
+        let started = std::time::Instant::now();
+        let answers = futures_util::future::join_all(checks).await;
+        let refused = answers.iter().filter(|a| a.is_err()).count();
+        assert!(
+            refused >= 8,
+            "at most the thread's one and the queue's two run: {answers:?}"
+        );
+        assert!(answers.iter().all(|a| matches!(a, Ok(false) | Err(_))));
+        // Only the accepted ones were hashed.
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    }
 
     #[test]
     fn hashes_are_standard_phc_strings_both_ways() {

@@ -41,9 +41,12 @@ pub fn optimize(db: &Db) {
 /// ends are forgotten by the cache when it commits.
 pub fn trim(db: &Db) -> Result<(usize, usize, usize), DbError> {
     let now = now();
+    // The scan for crowded sessions reads without the write lock.
+    let mut conn = db.conn()?;
+    let crowded = LiveSession::crowded(&mut conn, now)?;
     db.write_blocking(|tx| {
         Ok((
-            LiveSession::prune(tx, now)?,
+            LiveSession::prune(tx, now, &crowded)?,
             SsoEvent::prune(tx)?,
             UsedToken::purge_expired(tx, now)?,
         ))

@@ -15,7 +15,7 @@ use super::{anonymous_layout, done};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{self, FlashKind, Method};
 use crate::auth::{device, password};
-use crate::db::models::{Company, LiveSession, NewAdmin, Role, User};
+use crate::db::models::{Company, NewAdmin, NewSession, Role, User};
 use crate::db::{self, DbError};
 use crate::error::AppError;
 use crate::input::{clean_name, display_name, normalize_email};
@@ -64,8 +64,8 @@ fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
 }
 
 /// The session row of a password sign-in of `user_id`, not yet stored.
-fn password_session(req: &HttpRequest, user_id: i64) -> LiveSession {
-    LiveSession::new(
+fn password_session(req: &HttpRequest, user_id: i64) -> NewSession {
+    NewSession::new(
         user_id,
         Method::Password,
         db::now(),
@@ -149,14 +149,13 @@ pub async fn login_post(
         Some(user) if matches => {
             let live = password_session(&req, user.id);
             let stored = live.clone();
-            let id = state
+            let live = state
                 .db
                 .write(move |tx| {
                     User::record_login(tx, stored.user_id, Method::Password, stored.created_at)?;
                     stored.insert(tx)
                 })
                 .await?;
-            let live = LiveSession { id, ..live };
             state.cache.started(&live);
             Outcome::SignedIn(user, live.id)
         }
@@ -292,12 +291,11 @@ pub async fn signup_post(
             else {
                 return Ok(None);
             };
-            let live = LiveSession {
+            let live = NewSession {
                 user_id: admin.id,
                 ..live
             };
-            let id = live.insert(tx)?;
-            Ok(Some((admin, LiveSession { id, ..live })))
+            Ok(Some((admin, live.insert(tx)?)))
         })
         .await?;
     let Some((admin, live)) = created else {

@@ -21,7 +21,7 @@ pub use project::Project;
 pub use request::{
     Assignee, ListFilter, NewRequest, QueueCounts, Request, RequestView, Viewer, VisibleRequest,
 };
-pub use session::LiveSession;
+pub use session::{LiveSession, NewSession};
 pub use setting::Setting;
 pub use sso_event::{NewSsoEvent, SsoEvent};
 pub use sso_secret::{SsoSecret, UsedToken};

@@ -5,8 +5,6 @@
 //! cache forgets the session as soon as the write commits.
 
 use diesel::prelude::*;
-use rand::RngCore;
-use rand::rngs::OsRng;
 
 use crate::db::schema::sessions;
 use crate::db::{Change, DbConn, DbError, Tx};
@@ -20,10 +18,18 @@ pub const MAX_PER_USER: i64 = 50;
 /// What is kept of a browser's `User-Agent`.
 const MAX_USER_AGENT: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = sessions, treat_none_as_default_value = false)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
 pub struct LiveSession {
     pub id: i64,
+    #[diesel(embed)]
+    pub data: NewSession,
+}
+
+/// A session to store; the database gives its id (never reused).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
+pub struct NewSession {
     pub user_id: i64,
     pub method: Method,
     /// Unix seconds.
@@ -33,9 +39,7 @@ pub struct LiveSession {
     pub user_agent: Option<String>,
 }
 
-impl LiveSession {
-    /// A session for `user_id`, not yet stored: its random id is what the
-    /// cookie will name.
+impl NewSession {
     pub fn new(
         user_id: i64,
         method: Method,
@@ -43,9 +47,8 @@ impl LiveSession {
         lifetime: i64,
         ip: Option<String>,
         user_agent: Option<&str>,
-    ) -> LiveSession {
-        LiveSession {
-            id: random_id(),
+    ) -> NewSession {
+        NewSession {
             user_id,
             method,
             created_at: now,
@@ -55,22 +58,20 @@ impl LiveSession {
         }
     }
 
-    /// Stores the session (a new random id in the astronomically rare case
-    /// that its id is taken); returns the id stored.
-    pub fn insert(&self, tx: &mut Tx<'_>) -> Result<i64, DbError> {
-        let mut row = self.clone();
-        loop {
-            let inserted = diesel::insert_into(sessions::table)
-                .values(&row)
-                .on_conflict_do_nothing()
-                .execute(&mut **tx)?;
-            if inserted == 1 {
-                return Ok(row.id);
-            }
-            row.id = random_id();
-        }
+    /// Stores the session; the stored row, with its id.
+    pub fn insert(&self, tx: &mut Tx<'_>) -> Result<LiveSession, DbError> {
+        let id = diesel::insert_into(sessions::table)
+            .values(self)
+            .returning(sessions::id)
+            .get_result(&mut **tx)?;
+        Ok(LiveSession {
+            id,
+            data: self.clone(),
+        })
     }
+}
 
+impl LiveSession {
     /// The live session `id` of `user_id`, if it has not ended or expired.
     pub fn find(
         conn: &mut DbConn,
@@ -92,7 +93,7 @@ impl LiveSession {
         Ok(sessions::table
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::expires_at.gt(now))
-            .order(sessions::created_at.desc())
+            .order(sessions::id.desc())
             .select(LiveSession::as_select())
             .load(conn)?)
     }
@@ -120,42 +121,55 @@ impl LiveSession {
         Ok(ids.len())
     }
 
-    /// Housekeeping: deletes expired sessions, and the oldest of anyone
-    /// holding more than [`MAX_PER_USER`]. Returns the ids of the ended live
-    /// ones (for the cache) and how many rows went.
-    pub fn prune(tx: &mut Tx<'_>, now: i64) -> Result<usize, DbError> {
-        let expired = diesel::delete(sessions::table.filter(sessions::expires_at.le(now)))
-            .execute(&mut **tx)?;
-        let crowded: Vec<i64> = sessions::table
+    /// Housekeeping, read part (no lock): the sessions to end because
+    /// their person holds more than [`MAX_PER_USER`] (the oldest beyond).
+    pub fn crowded(conn: &mut DbConn, now: i64) -> Result<Vec<i64>, DbError> {
+        let users: Vec<i64> = sessions::table
+            .filter(sessions::expires_at.gt(now))
             .group_by(sessions::user_id)
             .having(diesel::dsl::count_star().gt(MAX_PER_USER))
             .select(sessions::user_id)
-            .load(&mut **tx)?;
-        let mut ended = 0;
-        for user_id in crowded {
-            let keep: Vec<i64> = sessions::table
-                .filter(sessions::user_id.eq(user_id))
-                .order(sessions::created_at.desc())
-                .limit(MAX_PER_USER)
-                .select(sessions::id)
-                .load(&mut **tx)?;
-            let ids: Vec<i64> = diesel::delete(
+            .load(conn)?;
+        let mut ids = Vec::new();
+        for user_id in users {
+            ids.extend(
                 sessions::table
                     .filter(sessions::user_id.eq(user_id))
-                    .filter(sessions::id.ne_all(&keep)),
-            )
-            .returning(sessions::id)
-            .get_results(&mut **tx)?;
-            for id in &ids {
+                    .order(sessions::id.desc())
+                    .offset(MAX_PER_USER)
+                    .select(sessions::id)
+                    .load::<i64>(conn)?,
+            );
+        }
+        Ok(ids)
+    }
+
+    /// Housekeeping, write part: deletes the expired sessions (every
+    /// session lives as long, so they are the ids below the first live one:
+    /// a range of the table's own B-tree) and the `crowded` ones; how many
+    /// rows went.
+    pub fn prune(tx: &mut Tx<'_>, now: i64, crowded: &[i64]) -> Result<usize, DbError> {
+        let first_live: Option<i64> = sessions::table
+            .filter(sessions::expires_at.gt(now))
+            .order(sessions::id.asc())
+            .limit(1)
+            .select(sessions::id)
+            .load(&mut **tx)?
+            .pop();
+        let expired = match first_live {
+            Some(id) => {
+                diesel::delete(sessions::table.filter(sessions::id.lt(id))).execute(&mut **tx)?
+            }
+            None => diesel::delete(sessions::table).execute(&mut **tx)?,
+        };
+        let mut ended = 0;
+        for chunk in crowded.chunks(500) {
+            ended += diesel::delete(sessions::table.filter(sessions::id.eq_any(chunk)))
+                .execute(&mut **tx)?;
+            for id in chunk {
                 tx.changed(Change::Session(*id));
             }
-            ended += ids.len();
         }
         Ok(expired + ended)
     }
-}
-
-/// A random positive 63-bit id.
-fn random_id() -> i64 {
-    (OsRng.next_u64() >> 1) as i64
 }

@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::db::schema::sso_events;
 use crate::db::{DbConn, DbError, Tx};
@@ -19,14 +20,14 @@ pub struct SsoEvent {
 /// The events a company keeps; older ones are deleted by the housekeeping.
 pub const KEEP_PER_COMPANY: i64 = 10_000;
 
-/// A row as written: `minute` is set for refusals only.
+/// A sign-in's row as written (`minute` stays NULL: only refusals are
+/// counted per minute).
 #[derive(Insertable)]
 #[diesel(table_name = sso_events, treat_none_as_default_value = false)]
 struct Row {
     #[diesel(embed)]
     event: NewSsoEvent,
     count: i64,
-    minute: Option<i64>,
 }
 
 /// An SSO attempt to record.
@@ -64,36 +65,30 @@ impl NewSsoEvent {
         };
         if event.outcome == SsoEvent::OK {
             diesel::insert_into(sso_events::table)
-                .values(&Row {
-                    event,
-                    count: 1,
-                    minute: None,
-                })
+                .values(&Row { event, count: 1 })
                 .execute(&mut **tx)?;
             return Ok(());
         }
-        use diesel::upsert::excluded;
-        diesel::insert_into(sso_events::table)
-            .values(&Row {
-                minute: Some(event.created_at.div_euclid(60)),
-                event,
-                count: 1,
-            })
-            .on_conflict((
-                sso_events::company_id,
-                sso_events::outcome,
-                sso_events::ip,
-                sso_events::minute,
-            ))
-            .do_update()
-            .set((
-                sso_events::count.eq(sso_events::count + 1),
-                sso_events::created_at.eq(excluded(sso_events::created_at)),
-                sso_events::subject.eq(excluded(sso_events::subject)),
-                sso_events::user_id.eq(excluded(sso_events::user_id)),
-                sso_events::iss.eq(excluded(sso_events::iss)),
-            ))
-            .execute(&mut **tx)?;
+        // The unique index is partial (refusals only, so that a sign-in's
+        // insert does not pay for it), and an upsert on a partial index
+        // names its condition: written out, as diesel's builder cannot.
+        diesel::sql_query(
+            "INSERT INTO sso_events \
+                 (company_id, created_at, outcome, subject, user_id, ip, iss, count, minute) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) \
+             ON CONFLICT (company_id, outcome, ip, minute) WHERE minute IS NOT NULL \
+             DO UPDATE SET count = sso_events.count + 1, created_at = excluded.created_at, \
+                 subject = excluded.subject, user_id = excluded.user_id, iss = excluded.iss",
+        )
+        .bind::<BigInt, _>(event.company_id)
+        .bind::<BigInt, _>(event.created_at)
+        .bind::<Text, _>(&event.outcome)
+        .bind::<Nullable<Text>, _>(&event.subject)
+        .bind::<Nullable<BigInt>, _>(event.user_id)
+        .bind::<Nullable<Text>, _>(&event.ip)
+        .bind::<Nullable<Text>, _>(&event.iss)
+        .bind::<BigInt, _>(event.created_at.div_euclid(60))
+        .execute(&mut **tx)?;
         Ok(())
     }
 }

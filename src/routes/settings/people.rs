@@ -277,13 +277,13 @@ pub async fn sessions_get(
         .map(|s| SessionRow {
             current: s.id == admin.sid,
             id: s.id,
-            started: format_time(s.created_at),
-            method: match s.method {
+            started: format_time(s.data.created_at),
+            method: match s.data.method {
                 Method::Sso => "SSO",
                 Method::Password => "Password",
             },
-            ip: s.ip.unwrap_or_default(),
-            browser: s.user_agent.unwrap_or_default(),
+            ip: s.data.ip.unwrap_or_default(),
+            browser: s.data.user_agent.unwrap_or_default(),
         })
         .collect();
     Ok(render_with_status(
