@@ -150,7 +150,7 @@ async function main() {
 
   // --- Back to the admin: the event shows.
   await page.reload();
-  const events = await page.textContent('table');
+  const events = await page.textContent('section[aria-labelledby="events-title"]');
   check(events.includes(userEmail), 'the sign-in shows in the recent sign-ins');
 
   // Rotate with "revoke now".
@@ -170,7 +170,11 @@ async function main() {
   check(!refusal.includes(stale.split('.')[2]), 'the refusal page never shows the token');
   await shoot(phone, 'sso-refused-phone', PHONE);
   await page.reload();
-  check((await page.textContent('table')).includes('bad_signature'), 'the refusal shows in the events');
+  const refusals = await page.textContent('section[aria-labelledby="refusals-title"]');
+  check(refusals.includes('bad_signature'), 'the refusal shows in the recent refusals, apart from the sign-ins');
+  check(!(await page.textContent('section[aria-labelledby="events-title"]')).includes('bad_signature'), 'and not among the sign-ins');
+  await page.locator('section[aria-labelledby="refusals-title"]').scrollIntoViewIfNeeded();
+  await shoot(page, 'settings-sso-events-desktop', DESKTOP);
 
   // The token checker explains a token without signing anyone in.
   const fresh = mint({ companyId, email: 'checked@customer.test', iat: now, exp: now + 300 }, rotated);
@@ -254,6 +258,13 @@ async function main() {
   await page.click('.settings-nav >> text=People');
   check((await page.textContent('table')).includes(userEmail), 'the people page lists the SSO user');
   await shoot(page, 'settings-people-desktop', DESKTOP);
+  // Her sessions: the phone's, started through SSO, with an End button.
+  await page.click(`tr:has-text("${userEmail}") a:has-text("Sessions")`);
+  const sessionsUrl = page.url().replace(BASE, '');
+  const sessions = await page.textContent('main');
+  check(sessions.includes('SSO') && (await page.locator('button:has-text("End")').count()) >= 1, 'the sessions page lists her live sessions with an End button');
+  await shoot(page, 'settings-sessions-desktop', DESKTOP);
+  await page.click('.settings-nav >> text=People');
   page.once('dialog', (d) => d.accept());
   await page.click(`tr:has-text("${userEmail}") button:has-text("Disable")`);
   check((await page.textContent('.flash')).includes('disabled'), 'disabling a user says what happened');
@@ -264,6 +275,7 @@ async function main() {
     ['settings-sso', '/settings/sso'],
     ['settings-projects', '/settings/projects'],
     ['settings-people', '/settings/people'],
+    ['settings-sessions', sessionsUrl],
     ['dashboard-admin', '/dashboard'],
     ['login', '/login'],
     ['signup', '/signup'],
