@@ -7,7 +7,8 @@
 #   2. scripts/browser.sh: the admin walk-through in headless Chromium;
 #   3. scripts/interop.sh: tokens minted by real JWT libraries;
 #   4. scripts/torture.sh: races, rotation under load, kill -9, a held
-#      write lock and 10,000 hostile requests against the real binary.
+#      write lock, 10,000 hostile requests and 1,000 slow bodies against the
+#      real binary.
 # `scripts/test.sh --rust-only` sets up for and runs step 1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +23,5 @@ echo "== browser walk-through"
 scripts/browser.sh
 echo "== interop with real JWT libraries"
 scripts/interop.sh
-echo "== torture: races, rotation, kill -9, a held write lock, hostile input"
+echo "== torture: races, rotation, kill -9, a held write lock, hostile input, slow bodies"
 scripts/torture.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reliability torture of the SSO server (run by CI; under 10 minutes on 2 cores).
 #
-#   scripts/torture.sh            # build the debug binary, run all six scenarios
+#   scripts/torture.sh            # build the debug binary, run all seven scenarios
 #   scripts/torture.sh 3 5        # only some (numbers or names, see scripts/torture/torture.py)
 #
 # Each scenario runs against a server of its own on a fresh SQLite file and a

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::input::parse_bool;
+use crate::input::proxies::TrustedProxies;
 
 /// The smallest session key accepted, in bytes (actix-web's `Key` needs 64).
 pub const SESSION_KEY_BYTES: usize = 64;
@@ -35,6 +36,10 @@ pub struct Settings {
     /// How long a request's body may take to arrive (`crate::limits`); not
     /// an environment setting: tests shorten it.
     pub body_deadline: std::time::Duration,
+    /// `PORTICO_TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges
+    /// of the proxies whose `X-Forwarded-For` is believed. Default: none
+    /// (the TCP peer is the client).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for Settings {
@@ -47,6 +52,7 @@ impl std::fmt::Debug for Settings {
             .field("allow_signup", &self.allow_signup)
             .field("workers", &self.workers)
             .field("login_throttle", &self.login_throttle)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -62,6 +68,7 @@ impl Default for Settings {
             workers: None,
             login_throttle: true,
             body_deadline: crate::limits::BODY_DEADLINE,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -99,6 +106,10 @@ impl Settings {
         if let Some(v) = var("PORTICO_LOGIN_THROTTLE") {
             s.login_throttle =
                 parse_bool(&v).ok_or("PORTICO_LOGIN_THROTTLE must be true or false")?;
+        }
+        if let Some(v) = var("PORTICO_TRUSTED_PROXIES") {
+            s.trusted_proxies = TrustedProxies::parse(&v)
+                .map_err(|why| format!("PORTICO_TRUSTED_PROXIES: {why}"))?;
         }
         if let Some(v) = var("PORTICO_WORKERS") {
             s.workers = Some(

@@ -58,6 +58,7 @@ impl Application {
             allow_signup: settings.allow_signup,
             throttle: Throttle::new(settings.login_throttle),
             cookie_key: key.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         log::info!(
             "Portico listens on {} (base URL {})",

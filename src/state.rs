@@ -1,13 +1,17 @@
 //! What every handler can reach: built once by [`crate::startup`], shared
 //! by all workers.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+
+use actix_web::HttpRequest;
 
 use crate::auth::password::Hasher;
 use crate::auth::throttle::Throttle;
 use crate::cache::Cache;
 use crate::db::Db;
 use crate::db::writer::Writer;
+use crate::input::proxies::TrustedProxies;
 
 pub struct AppState {
     /// Reads and writes; every committed write invalidates [`Self::cache`].
@@ -23,4 +27,22 @@ pub struct AppState {
     pub writer: Writer,
     /// The session key, which also seals device cookies.
     pub cookie_key: actix_web::cookie::Key,
+    /// Whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl AppState {
+    /// The client's address: the TCP peer, or behind trusted proxies the
+    /// address their `X-Forwarded-For` names (`crate::input::proxies`).
+    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        if self.trusted_proxies.is_empty() {
+            return Some(peer);
+        }
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok());
+        Some(self.trusted_proxies.client_ip(peer, forwarded))
+    }
 }

@@ -1,9 +1,11 @@
 //! The server's housekeeping thread: what keeps the database bounded and
 //! its planner informed, off every request's path.
 //!
-//! - every [`EVERY`]: expired sessions and the oldest of anyone holding
-//!   more than `LiveSession::MAX_PER_USER`; SSO events beyond the last
-//!   10,000 of each company; used token ids whose tokens have expired;
+//! - every [`EVERY`]: expired sessions, and the oldest of anyone who
+//!   started more than `LiveSession::MAX_PER_USER` since the last round;
+//!   SSO events beyond the last 10,000 of each company; used token ids
+//!   whose tokens have expired — in transactions of at most [`CHUNK`] rows,
+//!   so that sign-ins never wait long for the write lock;
 //! - at start and every [`OPTIMIZE_EVERY`]: the planner's statistics.
 //!
 //! The command line never runs it: its database may be new and empty, and
@@ -37,20 +39,54 @@ pub fn optimize(db: &Db) {
     }
 }
 
-/// Trims the bounded tables once, in one write transaction; the sessions it
-/// ends are forgotten by the cache when it commits.
-pub fn trim(db: &Db) -> Result<(usize, usize, usize), DbError> {
-    let now = now();
-    // The scan for crowded sessions reads without the write lock.
-    let mut conn = db.conn()?;
-    let crowded = LiveSession::crowded(&mut conn, now)?;
-    db.write_blocking(|tx| {
-        Ok((
-            LiveSession::prune(tx, now, &crowded)?,
-            SsoEvent::prune(tx)?,
-            UsedToken::purge_expired(tx, now)?,
-        ))
-    })
+/// Rows one housekeeping transaction deletes at most, so that the sign-ins
+/// waiting for the write lock wait milliseconds, not seconds.
+const CHUNK: i64 = 2_000;
+
+/// What one round deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Trimmed {
+    pub sessions: usize,
+    pub events: usize,
+    pub tokens: usize,
+}
+
+/// The housekeeping's memory between rounds: the newest session the
+/// previous round saw, so that each round reads only what is new.
+#[derive(Debug, Default)]
+pub struct Trimmer {
+    sessions_seen: i64,
+}
+
+impl Trimmer {
+    /// Trims the bounded tables once, [`CHUNK`] rows a transaction; the
+    /// sessions it ends are forgotten by the cache as each one commits.
+    pub fn run(&mut self, db: &Db) -> Result<Trimmed, DbError> {
+        let now = now();
+        let mut done = Trimmed::default();
+        let chunked = |f: &dyn Fn(&mut super::Tx<'_>) -> Result<usize, DbError>| {
+            let mut total = 0;
+            loop {
+                let n = db.write_blocking(|tx| f(tx))?;
+                total += n;
+                if (n as i64) < CHUNK {
+                    return Ok::<_, DbError>(total);
+                }
+            }
+        };
+        done.sessions += chunked(&|tx| LiveSession::delete_expired(tx, now, CHUNK))?;
+        // The scan for crowded sessions reads without the write lock.
+        let mut conn = db.conn()?;
+        let (crowded, newest) = LiveSession::crowded_since(&mut conn, self.sessions_seen)?;
+        drop(conn);
+        for ids in crowded.chunks(CHUNK as usize) {
+            done.sessions += db.write_blocking(|tx| LiveSession::end_ids(tx, ids))?;
+        }
+        self.sessions_seen = newest;
+        done.events += chunked(&|tx| SsoEvent::prune(tx, CHUNK))?;
+        done.tokens += db.write_blocking(|tx| UsedToken::purge_expired(tx, now))?;
+        Ok(done)
+    }
 }
 
 /// Optimises now, then runs the housekeeping on a thread of its own.
@@ -60,13 +96,16 @@ pub fn spawn(db: Db) -> Result<(), String> {
         .name("portico-housekeeping".into())
         .spawn(move || {
             let mut optimized = Instant::now();
+            let mut trimmer = Trimmer::default();
             loop {
                 std::thread::sleep(EVERY);
-                match trim(&db) {
-                    Ok((sessions, events, tokens)) if sessions + events + tokens > 0 => {
+                match trimmer.run(&db) {
+                    Ok(t) if t.sessions + t.events + t.tokens > 0 => {
                         log::info!(
-                            "housekeeping: {sessions} sessions, {events} SSO events, \
-                             {tokens} used token ids deleted"
+                            "housekeeping: {} sessions, {} SSO events, {} used token ids deleted",
+                            t.sessions,
+                            t.events,
+                            t.tokens
                         );
                     }
                     Ok(_) => {}

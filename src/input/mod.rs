@@ -1,5 +1,8 @@
 //! What people type, made canonical in one place for the pages, the SSO
-//! rules and the command line: email addresses and names.
+//! rules and the command line: email addresses and names; and what clients
+//! send about themselves: their address behind proxies ([`proxies`]).
+
+pub mod proxies;
 
 /// The longest email address accepted (RFC 5321's path limit less `<>`).
 pub const MAX_EMAIL_LEN: usize = 254;

@@ -59,8 +59,12 @@ pub struct SignupPage {
     pub errors: SignupErrors,
 }
 
+/// The client's address, behind trusted proxies too (`AppState::client_ip`).
 fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    req.peer_addr().map(|a| a.ip())
+    match req.app_data::<web::Data<AppState>>() {
+        Some(state) => state.client_ip(req),
+        None => req.peer_addr().map(|a| a.ip()),
+    }
 }
 
 /// The session row of a password sign-in of `user_id`, not yet stored.

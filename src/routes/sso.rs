@@ -70,7 +70,7 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return HttpResponse::InternalServerError().finish();
     };
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = state.client_ip(req).map(|ip| ip.to_string());
     let user_agent = user_agent(req);
     let now = db::now();
     let outcome = match verify(&state, params.token, now).await {

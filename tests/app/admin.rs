@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const PASSWORD: &str = "correct-horse-battery";
+pub const PASSWORD: &str = "correct-horse-battery";
 
 /// Signs up a company through the form; the client is then its admin.
 pub async fn sign_up(app: &TestApp, company: &str, email: &str) -> reqwest::Response {

@@ -11,9 +11,10 @@ use crate::db::{Change, DbConn, DbError, Tx};
 
 use super::Method;
 
-/// A person keeps at most this many live sessions (browsers, devices); the
-/// oldest beyond are ended by the housekeeping, so that a valid token used
-/// in a loop cannot grow the table without bound.
+/// A person may start at most this many sessions (browsers, devices)
+/// between two housekeeping rounds (a minute); the oldest beyond are ended,
+/// so that a valid token used in a loop cannot fill the table. (Every
+/// session ends 12 hours after its sign-in anyway.)
 pub const MAX_PER_USER: i64 = 50;
 /// What is kept of a browser's `User-Agent`.
 const MAX_USER_AGENT: usize = 200;
@@ -121,11 +122,21 @@ impl LiveSession {
         Ok(ids.len())
     }
 
-    /// Housekeeping, read part (no lock): the sessions to end because
-    /// their person holds more than [`MAX_PER_USER`] (the oldest beyond).
-    pub fn crowded(conn: &mut DbConn, now: i64) -> Result<Vec<i64>, DbError> {
+    /// Housekeeping, read part (no write lock): among the sessions started
+    /// after `after` (the newest id the previous round saw), those to end
+    /// because their person started more than [`MAX_PER_USER`] of them (the
+    /// oldest beyond); and the newest id seen. A round reads only what
+    /// is new since the last one.
+    pub fn crowded_since(conn: &mut DbConn, after: i64) -> Result<(Vec<i64>, i64), DbError> {
+        let newest: Option<i64> = sessions::table
+            .select(diesel::dsl::max(sessions::id))
+            .get_result(conn)?;
+        let Some(newest) = newest.filter(|n| *n > after) else {
+            return Ok((Vec::new(), after));
+        };
         let users: Vec<i64> = sessions::table
-            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::id.gt(after))
+            .filter(sessions::id.le(newest))
             .group_by(sessions::user_id)
             .having(diesel::dsl::count_star().gt(MAX_PER_USER))
             .select(sessions::user_id)
@@ -134,21 +145,23 @@ impl LiveSession {
         for user_id in users {
             ids.extend(
                 sessions::table
+                    .filter(sessions::id.gt(after))
+                    .filter(sessions::id.le(newest))
                     .filter(sessions::user_id.eq(user_id))
                     .order(sessions::id.desc())
                     .offset(MAX_PER_USER)
+                    .limit(i64::MAX)
                     .select(sessions::id)
                     .load::<i64>(conn)?,
             );
         }
-        Ok(ids)
+        Ok((ids, newest))
     }
 
-    /// Housekeeping, write part: deletes the expired sessions (every
-    /// session lives as long, so they are the ids below the first live one:
-    /// a range of the table's own B-tree) and the `crowded` ones; how many
-    /// rows went.
-    pub fn prune(tx: &mut Tx<'_>, now: i64, crowded: &[i64]) -> Result<usize, DbError> {
+    /// Housekeeping: deletes at most `limit` expired sessions, oldest
+    /// first. Every session lives as long, so the expired ones are the ids
+    /// below the first live one: a range of the table's own B-tree.
+    pub fn delete_expired(tx: &mut Tx<'_>, now: i64, limit: i64) -> Result<usize, DbError> {
         let first_live: Option<i64> = sessions::table
             .filter(sessions::expires_at.gt(now))
             .order(sessions::id.asc())
@@ -156,20 +169,23 @@ impl LiveSession {
             .select(sessions::id)
             .load(&mut **tx)?
             .pop();
-        let expired = match first_live {
-            Some(id) => {
-                diesel::delete(sessions::table.filter(sessions::id.lt(id))).execute(&mut **tx)?
-            }
-            None => diesel::delete(sessions::table).execute(&mut **tx)?,
+        let oldest: Option<i64> = sessions::table
+            .select(diesel::dsl::min(sessions::id))
+            .get_result(&mut **tx)?;
+        let Some(oldest) = oldest else {
+            return Ok(0);
         };
-        let mut ended = 0;
-        for chunk in crowded.chunks(500) {
-            ended += diesel::delete(sessions::table.filter(sessions::id.eq_any(chunk)))
-                .execute(&mut **tx)?;
-            for id in chunk {
-                tx.changed(Change::Session(*id));
-            }
+        let bound = first_live.map_or(oldest + limit, |live| live.min(oldest + limit));
+        Ok(diesel::delete(sessions::table.filter(sessions::id.lt(bound))).execute(&mut **tx)?)
+    }
+
+    /// Ends the sessions `ids` (housekeeping); how many there were.
+    pub fn end_ids(tx: &mut Tx<'_>, ids: &[i64]) -> Result<usize, DbError> {
+        let n =
+            diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(&mut **tx)?;
+        for id in ids {
+            tx.changed(Change::Session(*id));
         }
-        Ok(expired + ended)
+        Ok(n)
     }
 }

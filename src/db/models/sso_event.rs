@@ -124,8 +124,9 @@ impl SsoEvent {
     }
 
     /// Housekeeping: each company keeps its last [`KEEP_PER_COMPANY`]
-    /// events; how many older ones were deleted.
-    pub fn prune(tx: &mut Tx<'_>) -> Result<usize, DbError> {
+    /// events; deletes at most `limit` older ones (oldest first), so that
+    /// the write lock is held briefly; how many went.
+    pub fn prune(tx: &mut Tx<'_>, limit: i64) -> Result<usize, DbError> {
         let crowded: Vec<i64> = sso_events::table
             .group_by(sso_events::company_id)
             .having(diesel::dsl::count_star().gt(KEEP_PER_COMPANY))
@@ -133,6 +134,10 @@ impl SsoEvent {
             .load(&mut **tx)?;
         let mut deleted = 0;
         for company_id in crowded {
+            let left = limit - deleted as i64;
+            if left <= 0 {
+                break;
+            }
             let oldest_kept: Option<i64> = sso_events::table
                 .filter(sso_events::company_id.eq(company_id))
                 .order(sso_events::id.desc())
@@ -141,14 +146,18 @@ impl SsoEvent {
                 .select(sso_events::id)
                 .load(&mut **tx)?
                 .pop();
-            if let Some(oldest_kept) = oldest_kept {
-                deleted += diesel::delete(
-                    sso_events::table
-                        .filter(sso_events::company_id.eq(company_id))
-                        .filter(sso_events::id.lt(oldest_kept)),
-                )
+            let Some(oldest_kept) = oldest_kept else {
+                continue;
+            };
+            let doomed: Vec<i64> = sso_events::table
+                .filter(sso_events::company_id.eq(company_id))
+                .filter(sso_events::id.lt(oldest_kept))
+                .order(sso_events::id.asc())
+                .limit(left)
+                .select(sso_events::id)
+                .load(&mut **tx)?;
+            deleted += diesel::delete(sso_events::table.filter(sso_events::id.eq_any(&doomed)))
                 .execute(&mut **tx)?;
-            }
         }
         Ok(deleted)
     }

@@ -1,6 +1,8 @@
-//! Sessions end on the server: a copied cookie is worth nothing after
-//! sign-out, disabling, or an admin ending that session; the secret shown
-//! by a rotation is never in a cookie; the SSO event log stays bounded.
+//! What an outside attacker could do, closed, through HTTP: sessions end on
+//! the server (a copied cookie is worth nothing after sign-out, disabling,
+//! or an admin ending that session); the secret shown by a rotation is never
+//! in a cookie; the SSO event log stays bounded; lifetimes without `iat`;
+//! forged forwarding headers; slow bodies; client addresses behind proxies.
 
 use portico::db::housekeeping;
 use portico::db::models::{NewSsoEvent, SsoEvent};
@@ -258,8 +260,8 @@ async fn each_company_keeps_its_last_ten_thousand_events() {
         }
         .insert(tx)
     });
-    let (_, events, _) = housekeeping::trim(&app.state.db).unwrap();
-    assert_eq!(events, 50);
+    let trimmed = housekeeping::Trimmer::default().run(&app.state.db).unwrap();
+    assert_eq!(trimmed.events, 50);
     let mut conn = app.conn();
     let kept = SsoEvent::recent(&mut conn, acme.company.id, true, 20_000).unwrap();
     assert_eq!(kept.len(), 10_000);
@@ -352,4 +354,131 @@ async fn a_body_that_does_not_arrive_in_time_is_answered_408_and_the_connection_
     assert!(answer.to_ascii_lowercase().contains("connection: close"));
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     assert_eq!(app.count("users"), 0);
+}
+
+/// The IP address the company's latest event recorded.
+fn last_event_ip(app: &TestApp, company: &portico::db::models::Company) -> String {
+    let mut conn = app.conn();
+    let mut events = SsoEvent::recent(&mut conn, company.id, true, 1).unwrap();
+    events.extend(SsoEvent::recent(&mut conn, company.id, false, 1).unwrap());
+    events.sort_by_key(|e| std::cmp::Reverse(e.event.created_at));
+    events[0].event.ip.clone().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn behind_trusted_proxies_the_client_is_the_forwarded_address_and_never_otherwise() {
+    let send = |app: &TestApp, token: String, xff: &'static str| {
+        let url = app.url(&format!("/api/auth/sso?token={token}"));
+        async move {
+            client_with(Default::default())
+                .get(url)
+                .header("x-forwarded-for", xff)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // No trusted proxy: the header is the client's own words, ignored.
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let token = acme.token("a@acme.test", json!({}));
+    assert_eq!(send(&app, token, "203.0.113.7").await, 303);
+    assert_eq!(last_event_ip(&app, &acme.company), "127.0.0.1");
+
+    // 127.0.0.1 trusted: the right-most address that is not a proxy.
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies =
+            portico::input::proxies::TrustedProxies::parse("127.0.0.1, 10.0.0.0/8").unwrap();
+    })
+    .await;
+    let acme = app.company("Acme");
+    let token = acme.token("b@acme.test", json!({}));
+    assert_eq!(
+        send(&app, token, "6.6.6.6, 203.0.113.7, 10.1.1.1").await,
+        303
+    );
+    assert_eq!(last_event_ip(&app, &acme.company), "203.0.113.7");
+}
+
+#[tokio::test]
+async fn only_the_accounts_own_browser_is_told_that_it_is_disabled() {
+    use crate::admin::{PASSWORD, login_with};
+    let app = admin_app().await;
+    // Ada signs in with her password once: her browser gets a device cookie.
+    let csrf = app.csrf_from("/dashboard").await;
+    app.post_form("/logout", &[("csrf", &csrf)]).await;
+    let res = login_with(&app, &app.client, "ada@acme.test", PASSWORD).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let csrf = app.csrf_from("/dashboard").await;
+    app.post_form("/logout", &[("csrf", &csrf)]).await;
+
+    let ada = app.find_user("ada@acme.test").unwrap();
+    app.outside(|tx| portico::db::models::User::set_disabled(tx, ada.id, true));
+    let generic = "The email or the password is incorrect.";
+    // A stranger with the right password learns nothing.
+    let stranger = client_with(Default::default());
+    let res = login_with(&app, &stranger, "ada@acme.test", PASSWORD).await;
+    assert_eq!(res.status().as_u16(), 401);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains(generic) && !body.contains("disabled"),
+        "{body}"
+    );
+    // Her own browser is told why.
+    let res = login_with(&app, &app.client, "ada@acme.test", PASSWORD).await;
+    assert_eq!(res.status().as_u16(), 401);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("This account is disabled"), "{body}");
+}
+
+#[tokio::test]
+async fn the_housekeeping_ends_expired_sessions_and_caps_a_flood_of_new_ones() {
+    use portico::db::models::{LiveSession, Method, NewSession};
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    assert_eq!(
+        app.sso(&acme.token("flood@acme.test", json!({})))
+            .await
+            .status(),
+        303
+    );
+    let user = app.find_user("flood@acme.test").unwrap();
+    // Signed out: the sign-in's own row is gone.
+    let csrf = app.csrf_from("/dashboard").await;
+    app.post_form("/logout", &[("csrf", &csrf)]).await;
+    let t = now();
+    app.outside(|tx| {
+        // Two that ended long ago (sessions are made in time order, and all
+        // live 12 h: the expired ones are the oldest ids), then 70 new ones
+        // of one person.
+        for _ in 0..2 {
+            NewSession::new(user.id, Method::Sso, t - 50_000, 43_200, None, None).insert(tx)?;
+        }
+        for _ in 0..70 {
+            NewSession::new(user.id, Method::Sso, t, 43_200, None, None).insert(tx)?;
+        }
+        Ok(())
+    });
+    let mut trimmer = housekeeping::Trimmer::default();
+    let trimmed = trimmer.run(&app.state.db).unwrap();
+    assert_eq!(
+        trimmed.sessions,
+        2 + 20,
+        "the 2 expired, and 20 of the 70 new: {trimmed:?}"
+    );
+    let left = LiveSession::list_of(&mut app.conn(), user.id, t).unwrap();
+    assert_eq!(left.len(), 50);
+    assert!(left.iter().all(|s| s.data.created_at == t));
+    // 60 more: those beyond 50 started since the last round go.
+    app.outside(|tx| {
+        for _ in 0..60 {
+            NewSession::new(user.id, Method::Sso, t, 43_200, None, None).insert(tx)?;
+        }
+        Ok(())
+    });
+    assert_eq!(trimmer.run(&app.state.db).unwrap().sessions, 10);
+    // Nothing new: the next round reads nothing and ends nothing.
+    assert_eq!(trimmer.run(&app.state.db).unwrap().sessions, 0);
 }
