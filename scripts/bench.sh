@@ -22,8 +22,8 @@
 # number of 303s (plus at most the requests wrk left in flight at its deadline, which the
 # server still completes) and every token was sent once.
 #
-# Knobs (environment): BENCH_RUNS (3), BENCH_DURATION (10s), BENCH_NEW_TOKENS (300000:
-# first-visit tokens per run, enough for 30k/s), BENCH_KEEP=1 keeps the temporary
+# Knobs (environment): BENCH_RUNS (3), BENCH_DURATION (10s), BENCH_NEW_TOKENS (600000:
+# first-visit tokens per run, enough for 60k/s), BENCH_KEEP=1 keeps the temporary
 # directory (database, server log, wrk outputs), BENCH_NO_DOC=1 leaves docs/ alone.
 # The machine is small and noisy (2 cores shared by wrk and the server): compare the
 # ratios within one run of this script, not absolute figures across days.
@@ -35,7 +35,7 @@ HERE=$ROOT/scripts/bench
 DOC=$ROOT/docs/PERFORMANCE.md
 RUNS=${BENCH_RUNS:-3}
 DURATION=${BENCH_DURATION:-10s}
-NEW_TOKENS=${BENCH_NEW_TOKENS:-300000}
+NEW_TOKENS=${BENCH_NEW_TOKENS:-600000}
 USERS=10000         # seeded customers
 ADMINS=50           # admins in all: the CLI's one + 49 sharing its password hash
 SESSIONS=8          # cookies replayed on /dashboard

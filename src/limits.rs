@@ -1,8 +1,9 @@
 //! What a slow or greedy client can hold, bounded on purpose
 //! (docs/LIMITS.md gives the figures and the reasons):
 //!
-//! - a request's body must arrive within [`BODY_DEADLINE`] of its head, or
-//!   the answer is `408` and the connection is closed ([`body_deadline`]);
+//! - a request's body must arrive within [`BODY_DEADLINE`] of its head (a
+//!   large one at [`MIN_BODY_RATE`] at least), or the answer is `408` and
+//!   the connection is closed ([`body_deadline`]);
 //! - its head within [`HEAD_TIMEOUT`] (actix's client request timeout);
 //! - an idle keep-alive connection is closed after [`KEEP_ALIVE`];
 //! - connections are capped so that file descriptors always remain for the
@@ -26,8 +27,11 @@ use futures_util::Stream;
 
 use crate::error::AppError;
 
-/// A request's body must have arrived this long after its head.
+/// A request's body must have arrived this long after its head…
 pub const BODY_DEADLINE: Duration = Duration::from_secs(10);
+/// …or, for a large one (an upload), at this many bytes a second (256 KiB/s,
+/// about 2 Mbit/s: a 25 MiB message gets 100 s).
+pub const MIN_BODY_RATE: u64 = 256 * 1024;
 /// A request's head must have arrived this long after the connection
 /// opened (or the previous request ended).
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,6 +59,13 @@ pub fn max_connections_per_worker(workers: usize) -> usize {
     usize::try_from(per_worker.min(MAX_CONNECTIONS_PER_WORKER)).unwrap_or(25_000)
 }
 
+fn late() -> PayloadError {
+    PayloadError::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the request body did not arrive in time",
+    ))
+}
+
 /// The request's body, cut off at its deadline: past it, the next read is an
 /// error, and `expired` is set for [`body_deadline`] to answer 408.
 struct Deadline {
@@ -67,14 +78,20 @@ impl Stream for Deadline {
     type Item = Result<Bytes, PayloadError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.expired.get() || self.timer.as_mut().poll(cx).is_ready() {
-            self.expired.set(true);
-            return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "the request body did not arrive in time",
-            )))));
+        if self.expired.get() {
+            return Poll::Ready(Some(Err(late())));
         }
-        Pin::new(&mut self.inner).poll_next(cx)
+        // What has arrived is taken first; past the deadline, no more.
+        let late_now = match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(_))) if self.timer.is_elapsed() => true,
+            Poll::Pending => self.timer.as_mut().poll(cx).is_ready(),
+            other => return other,
+        };
+        if late_now {
+            self.expired.set(true);
+            return Poll::Ready(Some(Err(late())));
+        }
+        Poll::Pending
     }
 }
 
@@ -90,6 +107,14 @@ pub async fn body_deadline(
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
+    // A large body (an upload) gets the time it needs at MIN_BODY_RATE.
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let deadline = deadline.max(Duration::from_secs(length / MIN_BODY_RATE));
     let expired = Rc::new(Cell::new(false));
     let inner = req.take_payload();
     req.set_payload(Payload::Stream {

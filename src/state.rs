@@ -39,10 +39,17 @@ impl AppState {
         if self.trusted_proxies.is_empty() {
             return Some(peer);
         }
-        let forwarded = req
+        // Read as bytes, not as one string per header line: a byte the
+        // client put on its side of the line (not visible ASCII) must not
+        // hide the addresses our proxies appended after it.
+        let lines: Vec<String> = req
             .headers()
             .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok());
-        Some(self.trusted_proxies.client_ip(peer, forwarded))
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        Some(
+            self.trusted_proxies
+                .client_ip(peer, lines.iter().map(String::as_str)),
+        )
     }
 }

@@ -42,8 +42,8 @@ pub fn check_origin(req: &HttpRequest) -> Result<(), AppError> {
         // request's (forwarded) Host, which the client chooses.
         let base = req
             .app_data::<web::Data<crate::state::AppState>>()
-            .map(|state| origin_of(&state.base_url).to_owned());
-        if !base.is_some_and(|base| origin.eq_ignore_ascii_case(&base)) {
+            .map(|state| normal_origin(origin_of(&state.base_url)));
+        if base.is_none_or(|base| normal_origin(origin) != base) {
             return Err(refuse());
         }
     }
@@ -60,6 +60,18 @@ fn origin_of(url: &str) -> &str {
         },
         None => url,
     }
+}
+
+/// An origin as browsers compare them: lower case, without the scheme's
+/// default port (`https://Help.Acme.test:443` is `https://help.acme.test`).
+fn normal_origin(origin: &str) -> String {
+    let origin = origin.to_ascii_lowercase();
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if origin.starts_with(scheme) && origin.ends_with(port) {
+            return origin[..origin.len() - port.len()].to_owned();
+        }
+    }
+    origin
 }
 
 /// Compares the form's token with the session's, in constant time.

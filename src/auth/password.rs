@@ -129,6 +129,12 @@ fn dummy_hash(scratch: &mut Scratch) -> Result<&'static str, String> {
 /// many threads would each keep a block of their own.
 pub struct Hasher {
     jobs: std::sync::mpsc::SyncSender<HashJob>,
+    /// Jobs queued and not yet taken by a thread.
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Past this many waiting, only trusted checks (a device cookie's) are
+    /// queued: the last places are theirs, so strangers filling the queue
+    /// cannot keep the account's own browser out.
+    untrusted_cap: usize,
 }
 
 enum HashJob {
@@ -157,9 +163,11 @@ impl Hasher {
     fn with(threads: usize, per_thread: usize) -> Result<Hasher, String> {
         let threads = threads.max(1);
         let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(per_thread * threads);
+        let waiting = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
         for n in 0..threads {
             let queue = queue.clone();
+            let waiting = waiting.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("portico-argon2-{n}"))
                 .spawn(move || {
@@ -169,7 +177,11 @@ impl Hasher {
                             Ok(q) => q.recv(),
                             Err(_) => return,
                         };
+                        waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                         match job {
+                            // The asker is gone (the client hung up): no
+                            // work for nobody.
+                            Ok(HashJob::Verify(_, _, reply)) if reply.is_closed() => {}
                             Ok(HashJob::Verify(pw, stored, reply)) => {
                                 let _ = reply.send(verify(&pw, stored.as_deref(), &mut scratch));
                             }
@@ -186,34 +198,52 @@ impl Hasher {
             spawned.map_err(|e| format!("cannot start a hashing thread: {e}"))?;
         }
         let (made, dummy) = std::sync::mpsc::channel();
+        waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         jobs.try_send(HashJob::Dummy(made))
             .map_err(|_| "the hashing threads did not start".to_owned())?;
         dummy
             .recv()
             .map_err(|_| "the hashing thread stopped".to_owned())?
             .map_err(|e| format!("cannot make the dummy password hash: {e}"))?;
-        Ok(Hasher { jobs })
+        Ok(Hasher {
+            jobs,
+            waiting,
+            untrusted_cap: (per_thread * threads * 3 / 4).max(1),
+        })
+    }
+
+    /// Queues `job`, unless the queue is full (or, for an untrusted check,
+    /// past its share of it).
+    fn submit(&self, job: HashJob, trusted: bool) -> Result<(), ()> {
+        use std::sync::atomic::Ordering;
+        let before = self.waiting.fetch_add(1, Ordering::SeqCst);
+        if (!trusted && before >= self.untrusted_cap) || self.jobs.try_send(job).is_err() {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(());
+        }
+        Ok(())
     }
 
     /// [`verify`] on a hashing thread; `Err` when too many are waiting.
+    /// `trusted`: the attempt comes with the account's device cookie, and
+    /// may take the last quarter of the queue.
     pub async fn verify(
         &self,
         password: String,
         stored: Option<String>,
+        trusted: bool,
     ) -> Result<bool, &'static str> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .try_send(HashJob::Verify(password, stored, reply))
-            .map_err(|_| "too many sign-ins are waiting")?;
+        self.submit(HashJob::Verify(password, stored, reply), trusted)
+            .map_err(|()| "too many sign-ins are waiting")?;
         answer.await.map_err(|_| "the hashing thread is gone")
     }
 
     /// [`hash`] on a hashing thread.
     pub async fn hash(&self, password: String) -> Result<String, String> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .try_send(HashJob::Hash(password, reply))
-            .map_err(|_| "too many passwords are being hashed; try again".to_owned())?;
+        self.submit(HashJob::Hash(password, reply), false)
+            .map_err(|()| "too many passwords are being hashed; try again".to_owned())?;
         answer
             .await
             .map_err(|_| "the hashing thread is gone".to_owned())?
@@ -230,7 +260,8 @@ mod tests {
     async fn past_the_queue_a_check_is_refused_at_once_not_queued() {
         let hasher = Hasher::with(1, 2).unwrap();
         let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
-        let checks = (0..12).map(|_| hasher.verify("wrong password!".into(), stored.clone()));
+        let checks =
+            (0..12).map(|_| hasher.verify("wrong password!".into(), stored.clone(), false));
         let started = std::time::Instant::now();
         let answers = futures_util::future::join_all(checks).await;
         let refused = answers.iter().filter(|a| a.is_err()).count();
@@ -241,6 +272,29 @@ mod tests {
         assert!(answers.iter().all(|a| matches!(a, Ok(false) | Err(_))));
         // Only the accepted ones were hashed.
         assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    }
+
+    #[tokio::test]
+    async fn the_last_places_of_the_queue_are_for_the_accounts_own_browser() {
+        use futures_util::FutureExt;
+        let hasher = Hasher::with(1, 8).unwrap();
+        let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
+        let mut held = Vec::new();
+        // Strangers queue until they are refused (their share: 6 of 8).
+        let refused = loop {
+            let mut check = Box::pin(hasher.verify("guess".into(), stored.clone(), false));
+            match (&mut check).now_or_never() {
+                Some(Err(why)) => break why,
+                _ => held.push(check),
+            }
+            assert!(held.len() < 100, "never refused");
+        };
+        assert!(refused.contains("too many"));
+        // The account's own browser still gets a place.
+        let mut own = Box::pin(hasher.verify("correct horse battery".into(), stored, true));
+        assert!(!matches!((&mut own).now_or_never(), Some(Err(_))));
+        drop(held);
+        assert_eq!(own.await, Ok(true));
     }
 
     #[test]

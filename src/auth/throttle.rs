@@ -7,9 +7,11 @@
 //!   for it ([`super::device`]); its attempts on that account are counted
 //!   per cookie, on their own ([`DEVICE_BURST`]).
 //! - Every other attempt is *untrusted*, and counted per account **and
-//!   client network** ([`ACCOUNT_BURST`]) and per client network over all
-//!   accounts ([`NETWORK_BURST`]). A network is an IPv4 address or an IPv6
-//!   /64 (one host usually holds a whole /64).
+//!   client network** ([`ACCOUNT_BURST`]), per client network over all
+//!   accounts ([`NETWORK_BURST`]), and per account over all networks
+//!   ([`ACCOUNT_ANYWHERE_BURST`], so that many networks cannot make many
+//!   guesses). A network is an IPv4 address or an IPv6 /64 (one host
+//!   usually holds a whole /64).
 //!
 //! So a stranger guessing an admin's password exhausts only their own
 //! network's allowance: the admin's browser (device cookie) and the admin
@@ -22,6 +24,8 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+pub use crate::input::proxies::Network;
+
 /// Attempts a device cookie may make at once; then one a minute.
 pub const DEVICE_BURST: u32 = 10;
 /// Untrusted attempts on one account from one network at once; then one a
@@ -30,32 +34,19 @@ pub const ACCOUNT_BURST: u32 = 5;
 /// Untrusted attempts from one network (any account) at once, and per
 /// minute after that.
 pub const NETWORK_BURST: u32 = 30;
+/// Untrusted attempts on one account from all networks together: at once,
+/// and per minute after that. Only untrusted clients are ever slowed by it
+/// (the account's own browser has its device cookie).
+pub const ACCOUNT_ANYWHERE_BURST: u32 = 30;
+pub const ACCOUNT_ANYWHERE_PER_MINUTE: u32 = 10;
 /// Above this many tracked keys, stale ones are dropped.
 const MAX_KEYS: usize = 100_000;
-
-/// A client network: an IPv4 address, or the /64 of an IPv6 one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Network(IpAddr);
-
-impl Network {
-    pub fn of(ip: IpAddr) -> Network {
-        match ip {
-            IpAddr::V4(_) => Network(ip),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Network(IpAddr::V4(v4)),
-                None => {
-                    let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                    Network(IpAddr::V6(prefix.into()))
-                }
-            },
-        }
-    }
-}
 
 pub struct Throttle {
     enabled: bool,
     by_device: DefaultKeyedRateLimiter<String>,
     by_account: DefaultKeyedRateLimiter<(String, Option<Network>)>,
+    by_account_anywhere: DefaultKeyedRateLimiter<String>,
     by_network: DefaultKeyedRateLimiter<Network>,
     clock: DefaultClock,
 }
@@ -81,6 +72,10 @@ impl Throttle {
             enabled,
             by_device: RateLimiter::keyed(per_minute_after(DEVICE_BURST)),
             by_account: RateLimiter::keyed(per_minute_after(ACCOUNT_BURST)),
+            by_account_anywhere: RateLimiter::keyed(
+                Quota::per_minute(n(ACCOUNT_ANYWHERE_PER_MINUTE))
+                    .allow_burst(n(ACCOUNT_ANYWHERE_BURST)),
+            ),
             by_network: RateLimiter::keyed(Quota::per_minute(n(NETWORK_BURST))),
             clock: DefaultClock::default(),
         }
@@ -89,9 +84,14 @@ impl Throttle {
     /// Counts one sign-in attempt on `account`: from the browser holding
     /// the device cookie `device` for it, or else untrusted from `ip`.
     /// `Err(seconds)` says how long to wait.
+    ///
+    /// `account` is `None` for an address that cannot be an account: only
+    /// the network's allowance counts it. The network is checked first, and
+    /// an attempt it refuses leaves no key behind, so a flood of made-up
+    /// addresses costs memory only within the network's allowance.
     pub fn check_login(
         &self,
-        account: &str,
+        account: Option<&str>,
         ip: Option<IpAddr>,
         device: Option<&str>,
     ) -> Result<(), u64> {
@@ -105,14 +105,28 @@ impl Throttle {
             return wait.result();
         }
         let network = ip.map(Network::of);
-        wait.add(
-            self.by_account.check_key(&(account.to_owned(), network)),
-            &self.clock,
-        );
-        tidy(&self.by_account);
         if let Some(network) = network {
             wait.add(self.by_network.check_key(&network), &self.clock);
             tidy(&self.by_network);
+            if wait.waits() {
+                return wait.result();
+            }
+        }
+        if let Some(account) = account {
+            wait.add(
+                self.by_account.check_key(&(account.to_owned(), network)),
+                &self.clock,
+            );
+            tidy(&self.by_account);
+            if !wait.waits() {
+                // Many networks on one account (a botnet, an IPv6 /48):
+                // untrusted attempts on it are bounded in all.
+                wait.add(
+                    self.by_account_anywhere.check_key(&account.to_owned()),
+                    &self.clock,
+                );
+                tidy(&self.by_account_anywhere);
+            }
         }
         wait.result()
     }
@@ -152,6 +166,10 @@ impl Wait {
         }
     }
 
+    fn waits(&self) -> bool {
+        !self.0.is_zero()
+    }
+
     fn result(&self) -> Result<(), u64> {
         if self.0.is_zero() {
             Ok(())
@@ -171,19 +189,22 @@ mod tests {
         let stranger: IpAddr = "203.0.113.9".parse().unwrap();
         let admin_home: IpAddr = "198.51.100.7".parse().unwrap();
         for _ in 0..ACCOUNT_BURST {
-            assert!(t.check_login("ada@acme.test", Some(stranger), None).is_ok());
+            assert!(
+                t.check_login(Some("ada@acme.test"), Some(stranger), None)
+                    .is_ok()
+            );
         }
         assert!(
-            t.check_login("ada@acme.test", Some(stranger), None)
+            t.check_login(Some("ada@acme.test"), Some(stranger), None)
                 .is_err()
         );
         // The admin's own browser, and the admin from another network.
         assert!(
-            t.check_login("ada@acme.test", Some(stranger), Some("nonce"))
+            t.check_login(Some("ada@acme.test"), Some(stranger), Some("nonce"))
                 .is_ok()
         );
         assert!(
-            t.check_login("ada@acme.test", Some(admin_home), None)
+            t.check_login(Some("ada@acme.test"), Some(admin_home), None)
                 .is_ok()
         );
     }
@@ -207,10 +228,28 @@ mod tests {
         let ip: IpAddr = "203.0.113.10".parse().unwrap();
         let refused = (0..NETWORK_BURST + 5)
             .filter(|i| {
-                t.check_login(&format!("u{i}@acme.test"), Some(ip), None)
+                t.check_login(Some(&format!("u{i}@acme.test")), Some(ip), None)
                     .is_err()
             })
             .count();
         assert_eq!(refused, 5);
+        // Refused by the network first: no account key was made for them.
+        assert_eq!(t.by_account.len(), NETWORK_BURST as usize);
+    }
+
+    #[test]
+    fn many_networks_on_one_account_are_bounded_in_all_but_never_its_own_browser() {
+        let t = Throttle::new(true);
+        let allowed = (0..200u32)
+            .filter(|i| {
+                let ip = IpAddr::from([198, 18, (i / 250) as u8, (i % 250) as u8]);
+                t.check_login(Some("ada@acme.test"), Some(ip), None).is_ok()
+            })
+            .count();
+        assert_eq!(allowed, ACCOUNT_ANYWHERE_BURST as usize);
+        assert!(
+            t.check_login(Some("ada@acme.test"), None, Some("nonce"))
+                .is_ok()
+        );
     }
 }

@@ -74,17 +74,18 @@ impl Trimmer {
                 }
             }
         };
-        done.sessions += chunked(&|tx| LiveSession::delete_expired(tx, now, CHUNK))?;
-        // The scan for crowded sessions reads without the write lock.
+        // The scans read without the write lock.
         let mut conn = db.conn()?;
+        let first_live = LiveSession::first_live(&mut conn, now)?;
         let (crowded, newest) = LiveSession::crowded_since(&mut conn, self.sessions_seen)?;
         drop(conn);
+        done.sessions += chunked(&|tx| LiveSession::delete_expired(tx, now, first_live, CHUNK))?;
         for ids in crowded.chunks(CHUNK as usize) {
             done.sessions += db.write_blocking(|tx| LiveSession::end_ids(tx, ids))?;
         }
         self.sessions_seen = newest;
         done.events += chunked(&|tx| SsoEvent::prune(tx, CHUNK))?;
-        done.tokens += db.write_blocking(|tx| UsedToken::purge_expired(tx, now))?;
+        done.tokens += chunked(&|tx| UsedToken::purge_expired_some(tx, now, CHUNK))?;
         Ok(done)
     }
 }

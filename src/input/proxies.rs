@@ -10,6 +10,37 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+/// A client network: an IPv4 address, or the /64 of an IPv6 one.
+/// The unit that throttles and the event log count by: one host usually
+/// holds a whole IPv6 /64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Network(IpAddr);
+
+impl Network {
+    pub fn of(ip: IpAddr) -> Network {
+        match ip {
+            IpAddr::V4(_) => Network(ip),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Network(IpAddr::V4(v4)),
+                None => {
+                    let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                    Network(IpAddr::V6(prefix.into()))
+                }
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Network {
+    /// `192.0.2.1`, or `2001:db8:1:2::/64`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}"),
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+        }
+    }
+}
+
 /// The proxies whose `X-Forwarded-For` is believed; empty: none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<IpNet>);
@@ -142,10 +173,24 @@ mod tests {
             t.client_ip(ip("10.0.0.3"), ["unknown, 10.0.0.9"]),
             ip("10.0.0.9")
         );
+        // Garbage on the client's side of a line hides nothing after it.
+        assert_eq!(
+            t.client_ip(ip("10.0.0.3"), ["\u{fffd}\u{fffd}, 203.0.113.9"]),
+            ip("203.0.113.9")
+        );
         // IPv4-mapped IPv6 and bracketed IPv6 with a port.
         assert_eq!(
             t.client_ip(ip("::ffff:10.0.0.3"), ["[2001:db8::7]:443"]),
             ip("2001:db8::7")
+        );
+    }
+
+    #[test]
+    fn a_network_reads_as_an_address_or_a_64() {
+        assert_eq!(Network::of(ip("192.0.2.1")).to_string(), "192.0.2.1");
+        assert_eq!(
+            Network::of(ip("2001:db8:1:2:aaaa::1")).to_string(),
+            "2001:db8:1:2::/64"
         );
     }
 

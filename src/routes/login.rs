@@ -15,8 +15,8 @@ use super::{anonymous_layout, done};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{self, FlashKind, Method};
 use crate::auth::{device, password};
-use crate::db::models::{Company, NewAdmin, NewSession, Role, User};
-use crate::db::{self, DbError};
+use crate::db::models::{Company, LiveSession, NewAdmin, NewSession, Role, User};
+use crate::db::{self, DbError, Tx};
 use crate::error::AppError;
 use crate::input::{clean_name, display_name, normalize_email};
 use crate::routes::sso::user_agent;
@@ -79,6 +79,15 @@ fn password_session(req: &HttpRequest, user_id: i64) -> NewSession {
     )
 }
 
+/// Ends the session the browser held before this sign-in: a copy of its
+/// cookie must not outlive it.
+fn end_previous(tx: &mut Tx<'_>, previous: Option<&session::Auth>) -> Result<(), DbError> {
+    if let Some(old) = previous {
+        LiveSession::end(tx, old.sid, old.uid)?;
+    }
+    Ok(())
+}
+
 fn too_many(retry_after: u64) -> AppError {
     AppError::TooManyRequests { retry_after }
 }
@@ -118,19 +127,33 @@ pub async fn login_post(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let email = form.email.trim().to_ascii_lowercase();
+    // Only an address that could be an account is counted (and kept as a
+    // throttle key): anything else is refused like a wrong password, after
+    // the network's allowance, without hashing.
+    let plausible = normalize_email(&email).is_ok();
     // The browser's own device cookie for this account, if it holds one:
     // its attempts are counted apart from everyone else's.
-    let device = device::nonce_for(&req, &state.cookie_key, &email, db::now());
+    let device = plausible
+        .then(|| device::nonce_for(&req, &state.cookie_key, &email, db::now()))
+        .flatten();
     state
         .throttle
-        .check_login(&email, client_ip(&req), device.as_deref())
+        .check_login(
+            plausible.then_some(email.as_str()),
+            client_ip(&req),
+            device.as_deref(),
+        )
         .map_err(too_many)?;
     let password = form.password;
     let lookup = email.clone();
-    let user = state
-        .db
-        .read(move |conn| User::find_by_email(conn, &lookup))
-        .await?;
+    let user = if plausible {
+        state
+            .db
+            .read(move |conn| User::find_by_email(conn, &lookup))
+            .await?
+    } else {
+        None
+    };
     // Over-long input is refused after the same work as a wrong password;
     // an unknown email is checked against a dummy hash, for the same time.
     let candidate = if password.chars().count() > password::MAX_LEN {
@@ -141,7 +164,7 @@ pub async fn login_post(
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let matches = state
         .hasher
-        .verify(candidate, stored)
+        .verify(candidate, stored, device.is_some())
         .await
         .map_err(|why| AppError::Db(DbError::Busy(why)))?;
     let outcome = match user {
@@ -153,10 +176,12 @@ pub async fn login_post(
         Some(user) if matches => {
             let live = password_session(&req, user.id);
             let stored = live.clone();
+            let previous = session::auth(&session, db::now());
             let live = state
                 .db
                 .write(move |tx| {
                     User::record_login(tx, stored.user_id, Method::Password, stored.created_at)?;
+                    end_previous(tx, previous.as_ref())?;
                     stored.insert(tx)
                 })
                 .await?;
@@ -280,8 +305,15 @@ pub async fn signup_post(
         .hasher
         .hash(form.password.clone())
         .await
-        .map_err(AppError::Internal)?;
+        .map_err(|why| {
+            if why.starts_with("too many") {
+                AppError::Db(DbError::Busy("too many passwords are being hashed"))
+            } else {
+                AppError::Internal(why)
+            }
+        })?;
     let live = password_session(&req, 0);
+    let previous = session::auth(&session, db::now());
     let created = state
         .db
         .write(move |tx| {
@@ -299,6 +331,7 @@ pub async fn signup_post(
                 user_id: admin.id,
                 ..live
             };
+            end_previous(tx, previous.as_ref())?;
             Ok(Some((admin, live.insert(tx)?)))
         })
         .await?;

@@ -14,7 +14,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use crate::auth::extract::COMPANY_COOKIE;
 use crate::auth::session::{self, Method};
 use crate::db;
-use crate::db::models::NewSession;
+use crate::db::models::{LiveSession, NewSession};
 use crate::error::AppError;
 use crate::sso::provision::{self, CachedDirectory, LoadingDirectory};
 use crate::sso::rules::{self, Verified};
@@ -73,6 +73,9 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
     let ip = state.client_ip(req).map(|ip| ip.to_string());
     let user_agent = user_agent(req);
     let now = db::now();
+    // The session this browser held, ended by a successful sign-in (a copy
+    // of its cookie must not outlive it).
+    let previous = session::auth(session, now);
     let outcome = match verify(&state, params.token, now).await {
         Ok(verified) => {
             let ip = ip.clone();
@@ -94,6 +97,9 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
                         ip.clone(),
                         user_agent.as_deref(),
                     );
+                    if let Some(old) = &previous {
+                        LiveSession::end(tx, old.sid, old.uid)?;
+                    }
                     Ok(Ok((signed_in, live.insert(tx)?)))
                 })
                 .await

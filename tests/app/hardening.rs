@@ -231,43 +231,67 @@ async fn refusals_are_counted_per_minute_and_never_hide_the_sign_ins() {
 }
 
 #[tokio::test]
-async fn each_company_keeps_its_last_ten_thousand_events() {
+async fn each_company_keeps_its_last_ten_thousand_sign_ins_and_apart_its_refusals() {
     let app = spawn_app().await;
     let acme = app.company("Acme");
     let beta = app.company("Beta");
     let t = now();
+    let event = |company_id, outcome: &str, subject: Option<String>, ip: String| NewSsoEvent {
+        company_id,
+        created_at: t,
+        outcome: outcome.into(),
+        subject,
+        user_id: None,
+        ip: Some(ip),
+        iss: None,
+    };
     app.outside(|tx| {
         for i in 0..10_050 {
-            NewSsoEvent {
-                company_id: acme.company.id,
-                created_at: t - 20_000 + i,
-                outcome: SsoEvent::OK.into(),
-                subject: Some(format!("u{i}@acme.test")),
-                user_id: None,
-                ip: Some("10.0.0.1".into()),
-                iss: None,
-            }
-            .insert(tx)?;
+            let mut e = event(
+                acme.company.id,
+                SsoEvent::OK,
+                Some(format!("u{i}@acme.test")),
+                "10.0.0.1".into(),
+            );
+            e.created_at = t - 20_000 + i;
+            e.insert(tx)?;
         }
-        NewSsoEvent {
-            company_id: beta.company.id,
-            created_at: t,
-            outcome: SsoEvent::OK.into(),
-            subject: None,
-            user_id: None,
-            ip: None,
-            iss: None,
+        // A flood of refusals from 10,100 addresses (one row each).
+        for i in 0..10_100 {
+            let ip = format!("10.{}.{}.{}", i / 65_536, (i / 256) % 256, i % 256);
+            event(acme.company.id, "bad_signature", None, ip).insert(tx)?;
         }
-        .insert(tx)
+        // Two addresses of one IPv6 /64: one row, counted twice.
+        for ip in ["2001:db8:1:2::a", "2001:db8:1:2:ffff::b"] {
+            event(beta.company.id, "bad_signature", None, ip.into()).insert(tx)?;
+        }
+        event(beta.company.id, SsoEvent::OK, None, "10.0.0.2".into()).insert(tx)
     });
     let trimmed = housekeeping::Trimmer::default().run(&app.state.db).unwrap();
-    assert_eq!(trimmed.events, 50);
+    assert_eq!(
+        trimmed.events,
+        50 + 100,
+        "50 old sign-ins and 100 old refusal rows"
+    );
     let mut conn = app.conn();
     let kept = SsoEvent::recent(&mut conn, acme.company.id, true, 20_000).unwrap();
-    assert_eq!(kept.len(), 10_000);
+    assert_eq!(
+        kept.len(),
+        10_000,
+        "the flood of refusals deleted no sign-in"
+    );
     assert_eq!(
         kept.last().unwrap().event.subject.as_deref(),
         Some("u50@acme.test")
+    );
+    let refusals = SsoEvent::recent(&mut conn, acme.company.id, false, 20_000).unwrap();
+    assert_eq!(refusals.len(), 10_000);
+    let beta_refusals = SsoEvent::recent(&mut conn, beta.company.id, false, 10).unwrap();
+    assert_eq!(beta_refusals.len(), 1);
+    assert_eq!(beta_refusals[0].count, 2);
+    assert_eq!(
+        beta_refusals[0].event.ip.as_deref(),
+        Some("2001:db8:1:2::/64")
     );
     assert_eq!(
         SsoEvent::recent(&mut conn, beta.company.id, true, 10)
@@ -481,4 +505,53 @@ async fn the_housekeeping_ends_expired_sessions_and_caps_a_flood_of_new_ones() {
     assert_eq!(trimmer.run(&app.state.db).unwrap().sessions, 10);
     // Nothing new: the next round reads nothing and ends nothing.
     assert_eq!(trimmer.run(&app.state.db).unwrap().sessions, 0);
+}
+
+#[tokio::test]
+async fn signing_in_again_ends_the_session_the_browser_held() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    assert_eq!(
+        app.sso(&acme.token("first@acme.test", json!({})))
+            .await
+            .status(),
+        303
+    );
+    let first = app.session_cookie().unwrap();
+    assert_eq!(with_cookie(&app, &first, "/dashboard").await, 200);
+    // Someone else signs in on the same browser (a shared computer).
+    assert_eq!(
+        app.sso(&acme.token("second@acme.test", json!({})))
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        with_cookie(&app, &first, "/dashboard").await,
+        303,
+        "a copy of the first person's cookie opens nothing"
+    );
+    let body = app.get("/dashboard").await.text().await.unwrap();
+    assert!(body.contains("second@acme.test"));
+}
+
+#[tokio::test]
+async fn a_byte_that_is_not_ascii_hides_nothing_a_trusted_proxy_appended() {
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = portico::input::proxies::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let acme = app.company("Acme");
+    let token = acme.token("c@acme.test", json!({}));
+    let res = client_with(Default::default())
+        .get(app.url(&format!("/api/auth/sso?token={token}")))
+        .header(
+            "x-forwarded-for",
+            reqwest::header::HeaderValue::from_bytes(b"\xe9t\xe9, 203.0.113.8").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(last_event_ip(&app, &acme.company), "203.0.113.8");
 }

@@ -158,25 +158,39 @@ impl LiveSession {
         Ok((ids, newest))
     }
 
-    /// Housekeeping: deletes at most `limit` expired sessions, oldest
-    /// first. Every session lives as long, so the expired ones are the ids
-    /// below the first live one: a range of the table's own B-tree.
-    pub fn delete_expired(tx: &mut Tx<'_>, now: i64, limit: i64) -> Result<usize, DbError> {
-        let first_live: Option<i64> = sessions::table
+    /// Housekeeping, read part: the id of the oldest live session (every
+    /// session lives as long, so the expired ones are the ids below it), or
+    /// `None` when none is live. Read without the write lock.
+    pub fn first_live(conn: &mut DbConn, now: i64) -> Result<Option<i64>, DbError> {
+        Ok(sessions::table
             .filter(sessions::expires_at.gt(now))
             .order(sessions::id.asc())
             .limit(1)
             .select(sessions::id)
-            .load(&mut **tx)?
-            .pop();
-        let oldest: Option<i64> = sessions::table
-            .select(diesel::dsl::min(sessions::id))
-            .get_result(&mut **tx)?;
-        let Some(oldest) = oldest else {
-            return Ok(0);
-        };
-        let bound = first_live.map_or(oldest + limit, |live| live.min(oldest + limit));
-        Ok(diesel::delete(sessions::table.filter(sessions::id.lt(bound))).execute(&mut **tx)?)
+            .load(conn)?
+            .pop())
+    }
+
+    /// Housekeeping: deletes at most `limit` of the sessions below
+    /// `first_live` (all of them when `None`), oldest first; how many went.
+    pub fn delete_expired(
+        tx: &mut Tx<'_>,
+        now: i64,
+        first_live: Option<i64>,
+        limit: i64,
+    ) -> Result<usize, DbError> {
+        let below = first_live.unwrap_or(i64::MAX);
+        let doomed: Vec<i64> = sessions::table
+            .filter(sessions::id.lt(below))
+            .filter(sessions::expires_at.le(now))
+            .order(sessions::id.asc())
+            .limit(limit)
+            .select(sessions::id)
+            .load(&mut **tx)?;
+        Ok(
+            diesel::delete(sessions::table.filter(sessions::id.eq_any(&doomed)))
+                .execute(&mut **tx)?,
+        )
     }
 
     /// Ends the sessions `ids` (housekeeping); how many there were.

@@ -2,7 +2,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::db::schema::sso_events;
-use crate::db::{DbConn, DbError, Tx};
+use crate::db::{DbBackend, DbConn, DbError, Tx};
+use crate::input::proxies::Network;
 
 /// One SSO attempt for a known company, as recorded: the audit log of
 /// Settings → SSO. A refusal's row stands for every refusal of its
@@ -17,7 +18,8 @@ pub struct SsoEvent {
     pub count: i64,
 }
 
-/// The events a company keeps; older ones are deleted by the housekeeping.
+/// The sign-ins a company keeps, and apart the refusal rows it keeps; older
+/// ones are deleted by the housekeeping.
 pub const KEEP_PER_COMPANY: i64 = 10_000;
 
 /// A sign-in's row as written (`minute` stays NULL: only refusals are
@@ -69,6 +71,12 @@ impl NewSsoEvent {
                 .execute(&mut **tx)?;
             return Ok(());
         }
+        // Refusals are counted per client network (an IPv6 host holds a
+        // whole /64: one row, not one per address it picks).
+        let network = event.ip.as_deref().map(|ip| match ip.parse() {
+            Ok(ip) => Network::of(ip).to_string(),
+            Err(_) => ip.to_owned(),
+        });
         // The unique index is partial (refusals only, so that a sign-in's
         // insert does not pay for it), and an upsert on a partial index
         // names its condition: written out, as diesel's builder cannot.
@@ -85,7 +93,7 @@ impl NewSsoEvent {
         .bind::<Text, _>(&event.outcome)
         .bind::<Nullable<Text>, _>(&event.subject)
         .bind::<Nullable<BigInt>, _>(event.user_id)
-        .bind::<Nullable<Text>, _>(&event.ip)
+        .bind::<Nullable<Text>, _>(&network)
         .bind::<Nullable<Text>, _>(&event.iss)
         .bind::<BigInt, _>(event.created_at.div_euclid(60))
         .execute(&mut **tx)?;
@@ -124,40 +132,60 @@ impl SsoEvent {
     }
 
     /// Housekeeping: each company keeps its last [`KEEP_PER_COMPANY`]
-    /// events; deletes at most `limit` older ones (oldest first), so that
-    /// the write lock is held briefly; how many went.
+    /// sign-ins and, apart, its last [`KEEP_PER_COMPANY`] refusal rows — so
+    /// that a flood of refusals can never delete a real sign-in; deletes at
+    /// most `limit` older rows (oldest first), so that the write lock is held
+    /// briefly; how many went.
     pub fn prune(tx: &mut Tx<'_>, limit: i64) -> Result<usize, DbError> {
-        let crowded: Vec<i64> = sso_events::table
-            .group_by(sso_events::company_id)
-            .having(diesel::dsl::count_star().gt(KEEP_PER_COMPANY))
-            .select(sso_events::company_id)
-            .load(&mut **tx)?;
         let mut deleted = 0;
-        for company_id in crowded {
-            let left = limit - deleted as i64;
-            if left <= 0 {
-                break;
-            }
-            let oldest_kept: Option<i64> = sso_events::table
-                .filter(sso_events::company_id.eq(company_id))
-                .order(sso_events::id.desc())
-                .offset(KEEP_PER_COMPANY - 1)
-                .limit(1)
-                .select(sso_events::id)
-                .load(&mut **tx)?
-                .pop();
-            let Some(oldest_kept) = oldest_kept else {
-                continue;
+        for ok in [false, true] {
+            type Kind = Box<
+                dyn BoxableExpression<
+                        sso_events::table,
+                        DbBackend,
+                        SqlType = diesel::sql_types::Bool,
+                    >,
+            >;
+            let kind = || -> Kind {
+                if ok {
+                    Box::new(sso_events::outcome.eq(Self::OK))
+                } else {
+                    Box::new(sso_events::outcome.ne(Self::OK))
+                }
             };
-            let doomed: Vec<i64> = sso_events::table
-                .filter(sso_events::company_id.eq(company_id))
-                .filter(sso_events::id.lt(oldest_kept))
-                .order(sso_events::id.asc())
-                .limit(left)
-                .select(sso_events::id)
+            let of_kind = || sso_events::table.filter(kind()).into_boxed();
+            let crowded: Vec<i64> = sso_events::table
+                .filter(kind())
+                .group_by(sso_events::company_id)
+                .having(diesel::dsl::count_star().gt(KEEP_PER_COMPANY))
+                .select(sso_events::company_id)
                 .load(&mut **tx)?;
-            deleted += diesel::delete(sso_events::table.filter(sso_events::id.eq_any(&doomed)))
-                .execute(&mut **tx)?;
+            for company_id in crowded {
+                let left = limit - deleted as i64;
+                if left <= 0 {
+                    return Ok(deleted);
+                }
+                let oldest_kept: Option<i64> = of_kind()
+                    .filter(sso_events::company_id.eq(company_id))
+                    .order(sso_events::id.desc())
+                    .offset(KEEP_PER_COMPANY - 1)
+                    .limit(1)
+                    .select(sso_events::id)
+                    .load(&mut **tx)?
+                    .pop();
+                let Some(oldest_kept) = oldest_kept else {
+                    continue;
+                };
+                let doomed: Vec<i64> = of_kind()
+                    .filter(sso_events::company_id.eq(company_id))
+                    .filter(sso_events::id.lt(oldest_kept))
+                    .order(sso_events::id.asc())
+                    .limit(left)
+                    .select(sso_events::id)
+                    .load(&mut **tx)?;
+                deleted += diesel::delete(sso_events::table.filter(sso_events::id.eq_any(&doomed)))
+                    .execute(&mut **tx)?;
+            }
         }
         Ok(deleted)
     }

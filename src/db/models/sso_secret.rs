@@ -172,4 +172,25 @@ impl UsedToken {
                 .execute(&mut **tx)?,
         )
     }
+
+    /// [`UsedToken::purge_expired`], at most `limit` of them (oldest
+    /// first, through the expiry index): the housekeeping's steps.
+    pub fn purge_expired_some(tx: &mut Tx<'_>, now: i64, limit: i64) -> Result<usize, DbError> {
+        let doomed: Vec<(i64, String)> = used_tokens::table
+            .filter(used_tokens::expires_at.lt(now))
+            .order(used_tokens::expires_at.asc())
+            .limit(limit)
+            .select((used_tokens::company_id, used_tokens::jti))
+            .load(&mut **tx)?;
+        let mut n = 0;
+        for (company_id, jti) in doomed {
+            n += diesel::delete(
+                used_tokens::table
+                    .filter(used_tokens::company_id.eq(company_id))
+                    .filter(used_tokens::jti.eq(jti)),
+            )
+            .execute(&mut **tx)?;
+        }
+        Ok(n)
+    }
 }

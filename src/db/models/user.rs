@@ -236,20 +236,17 @@ impl User {
     /// Deletes a user for good, with what is theirs alone: their sessions,
     /// memberships, views and the requests they opened (with those
     /// requests' messages and files). Their SSO events stay, without the
-    /// user. Refused (`Err(why)`) for the last admin of a company, and for
+    /// user. Refused (`Err(why)`) for the last active admin of a company
+    /// (nobody could open its Settings any more), and for
     /// someone who wrote in requests opened by others (an agent): deleting
     /// would tear their answers out of other people's conversations —
     /// disable them instead.
     pub fn delete(tx: &mut Tx<'_>, user: &User) -> Result<Result<i64, String>, DbError> {
         use crate::db::schema::{messages, requests};
-        let admins = users::table
-            .filter(users::company_id.eq(user.company_id))
-            .filter(users::role.eq(Role::Admin))
-            .count()
-            .get_result::<i64>(&mut **tx)?;
-        if user.role() == Role::Admin && admins <= 1 {
+        let active_admin = user.role() == Role::Admin && !user.disabled;
+        if active_admin && Self::count_active_admins(tx, user.company_id)? <= 1 {
             return Ok(Err(format!(
-                "{} is the last admin of their company; make another admin first",
+                "{} is the last active admin of their company; make another admin first",
                 user.email
             )));
         }
