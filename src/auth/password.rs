@@ -132,7 +132,7 @@ pub struct Hasher {
     /// Jobs queued and not yet taken by a thread.
     waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// Past this many waiting, only trusted checks (a device cookie's) are
-    /// queued: the last places are theirs, so strangers filling the queue
+    /// queued: the places beyond are theirs, so strangers filling the queue
     /// cannot keep the account's own browser out.
     untrusted_cap: usize,
 }
@@ -144,10 +144,13 @@ enum HashJob {
     Dummy(std::sync::mpsc::Sender<Result<(), String>>),
 }
 
-/// Sign-ins waiting for each hashing thread at most (about two seconds of
-/// work); more are answered 503 with `Retry-After` at once, rather than
-/// queued for longer than anyone waits.
+/// Untrusted sign-ins waiting for each hashing thread at most (about two
+/// seconds of work); more are answered 503 with `Retry-After` at once,
+/// rather than queued for longer than anyone waits.
 const HASH_QUEUE_PER_THREAD: usize = 64;
+/// Places of each thread's queue beyond those, kept for sign-ins with the
+/// account's device cookie.
+const TRUSTED_PLACES_PER_THREAD: usize = 16;
 
 impl Hasher {
     /// Starts the hashing threads and makes the dummy hash on one of them
@@ -155,14 +158,20 @@ impl Hasher {
     /// server cannot check passwords, and stops it at start.
     pub fn start() -> Result<Hasher, String> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Hasher::with(cores / 2, HASH_QUEUE_PER_THREAD)
+        Hasher::with(cores / 2, HASH_QUEUE_PER_THREAD, TRUSTED_PLACES_PER_THREAD)
     }
 
-    /// [`Hasher::start`] with `threads` hashing threads (at least one) and
-    /// `per_thread` places in the queue for each.
-    fn with(threads: usize, per_thread: usize) -> Result<Hasher, String> {
+    /// [`Hasher::start`] with `threads` hashing threads (at least one),
+    /// `per_thread` places in the queue for each and `trusted_per_thread`
+    /// more for device-cookie attempts.
+    fn with(
+        threads: usize,
+        per_thread: usize,
+        trusted_per_thread: usize,
+    ) -> Result<Hasher, String> {
         let threads = threads.max(1);
-        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(per_thread * threads);
+        let (jobs, queue) =
+            std::sync::mpsc::sync_channel::<HashJob>((per_thread + trusted_per_thread) * threads);
         let waiting = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
         for n in 0..threads {
@@ -208,7 +217,7 @@ impl Hasher {
         Ok(Hasher {
             jobs,
             waiting,
-            untrusted_cap: (per_thread * threads * 3 / 4).max(1),
+            untrusted_cap: (per_thread * threads).max(1),
         })
     }
 
@@ -226,7 +235,7 @@ impl Hasher {
 
     /// [`verify`] on a hashing thread; `Err` when too many are waiting.
     /// `trusted`: the attempt comes with the account's device cookie, and
-    /// may take the last quarter of the queue.
+    /// may take the places kept for such attempts.
     pub async fn verify(
         &self,
         password: String,
@@ -258,7 +267,7 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_queue_a_check_is_refused_at_once_not_queued() {
-        let hasher = Hasher::with(1, 2).unwrap();
+        let hasher = Hasher::with(1, 2, 0).unwrap();
         let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
         let checks =
             (0..12).map(|_| hasher.verify("wrong password!".into(), stored.clone(), false));
@@ -277,7 +286,7 @@ mod tests {
     #[tokio::test]
     async fn the_last_places_of_the_queue_are_for_the_accounts_own_browser() {
         use futures_util::FutureExt;
-        let hasher = Hasher::with(1, 8).unwrap();
+        let hasher = Hasher::with(1, 6, 2).unwrap();
         let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
         let mut held = Vec::new();
         // Strangers queue until they are refused (their share: 6 of 8).
