@@ -1,4 +1,4 @@
-// The tables of migrations/, as diesel sees them.
+// The tables of migrations/sqlite (and migrations/postgres), as diesel sees them.
 
 diesel::table! {
     companies (id) {
