@@ -162,6 +162,27 @@ pub fn admit_and_apply(
         }))),
         Some(_) => rules::admit(verified, &mut **tx),
     };
+    // Check 10 once more, decided by the unique insert itself: of sign-ins
+    // racing with one jti (through any number of processes), one wins. Only
+    // an admitted sign-in consumes its jti.
+    let admitted = match admitted {
+        Ok(admission) => match &admission.jti {
+            Some((jti, expires_at))
+                if !UsedToken::insert(tx, verified.company.id, jti, *expires_at)? =>
+            {
+                Err(Failure::Refused(Box::new(Refusal {
+                    reason: Reason::TokenReplayed,
+                    detail: "This token's jti was just used by another sign-in.".into(),
+                    company: Some(verified.company.clone()),
+                    subject: verified.subject(),
+                    iss: verified.claims.iss.clone(),
+                    user_id: None,
+                })))
+            }
+            _ => Ok(admission),
+        },
+        other => other,
+    };
     match admitted {
         Ok(admission) => {
             let signed_in = apply(tx, batch, verified, admission, now, ip)?;
@@ -191,9 +212,9 @@ fn apply(
     ip: Option<&str>,
 ) -> Result<SignedIn, DbError> {
     let company = &verified.company;
-    if let Some((jti, expires_at)) = &admission.jti {
-        UsedToken::insert(tx, company.id, jti, *expires_at)?;
-        // Now and then, forget ids whose tokens have expired anyway.
+    if admission.jti.is_some() {
+        // (The jti itself was stored by `admit_and_apply`.) Now and then,
+        // forget ids whose tokens have expired anyway.
         if JTI_INSERTS
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(PURGE_EVERY)

@@ -555,3 +555,19 @@ async fn a_byte_that_is_not_ascii_hides_nothing_a_trusted_proxy_appended() {
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(last_event_ip(&app, &acme.company), "203.0.113.8");
 }
+
+#[tokio::test]
+async fn a_jti_is_kept_once_by_its_unique_key_whoever_asks() {
+    use portico::db::models::UsedToken;
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let beta = app.company("Beta");
+    let (first, again, other_company) = app.outside(|tx| {
+        Ok((
+            UsedToken::insert(tx, acme.company.id, "j-1", now() + 60)?,
+            UsedToken::insert(tx, acme.company.id, "j-1", now() + 60)?,
+            UsedToken::insert(tx, beta.company.id, "j-1", now() + 60)?,
+        ))
+    });
+    assert!(first && !again && other_company);
+}

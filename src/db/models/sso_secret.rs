@@ -148,20 +148,23 @@ impl UsedToken {
         .get_result(conn)?)
     }
 
+    /// Records a used `jti`; false when the company already had it (the
+    /// unique key decides, whatever process asks).
     pub fn insert(
         tx: &mut Tx<'_>,
         company_id: i64,
         jti: &str,
         expires_at: i64,
-    ) -> Result<(), DbError> {
-        diesel::insert_into(used_tokens::table)
+    ) -> Result<bool, DbError> {
+        let inserted = diesel::insert_into(used_tokens::table)
             .values((
                 used_tokens::company_id.eq(company_id),
                 used_tokens::jti.eq(jti),
                 used_tokens::expires_at.eq(expires_at),
             ))
+            .on_conflict_do_nothing()
             .execute(&mut **tx)?;
-        Ok(())
+        Ok(inserted == 1)
     }
 
     /// Forgets ids whose tokens have expired: they would be refused as
