@@ -61,9 +61,7 @@ pub async fn login_with(
         .text()
         .await
         .unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).expect("a csrf field") + marker.len();
-    let csrf = page[start..].split('"').next().unwrap().to_owned();
+    let csrf = csrf_in(&page);
     client
         .post(app.url("/login"))
         .form(&[
@@ -177,14 +175,7 @@ async fn sign_up_refuses_bad_input_and_writes_nothing() {
         .text()
         .await
         .unwrap();
-    let csrf = csrf_page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_in(&csrf_page);
     let res = second
         .post(app.url("/signup"))
         .form(&[

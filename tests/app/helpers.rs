@@ -206,10 +206,7 @@ impl TestApp {
 
     /// The page's CSRF token, from its hidden form field.
     pub async fn csrf_from(&self, path: &str) -> String {
-        let body = self.get(path).await.text().await.expect("body");
-        let marker = "name=\"csrf\" value=\"";
-        let start = body.find(marker).expect("a csrf field") + marker.len();
-        body[start..].split('"').next().expect("value").to_owned()
+        csrf_in(&self.get(path).await.text().await.expect("body"))
     }
 }
 
@@ -272,6 +269,13 @@ pub fn sign_raw(header: &Value, claims: &Value, secret: &str) -> String {
 
 pub fn b64(s: &str) -> String {
     URL_SAFE_NO_PAD.encode(s)
+}
+
+/// The CSRF token of a page's first form (its hidden `csrf` field).
+pub fn csrf_in(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a csrf field") + marker.len();
+    page[start..].split('"').next().expect("value").to_owned()
 }
 
 /// The `error` code of a JSON refusal.

@@ -34,9 +34,7 @@ impl Person {
     pub async fn csrf(&self) -> String {
         let (status, body) = self.page("/requests/new").await;
         assert_eq!(status, 200, "{body}");
-        let marker = "name=\"csrf\" value=\"";
-        let start = body.find(marker).expect("a csrf field") + marker.len();
-        body[start..].split('"').next().unwrap().to_owned()
+        csrf_in(&body)
     }
 
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
