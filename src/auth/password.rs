@@ -188,7 +188,7 @@ impl Hasher {
                         };
                         waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                         match job {
-                            // The asker is gone (the client hung up): no
+                            // The asker is gone (its request was dropped): no
                             // work for nobody.
                             Ok(HashJob::Verify(_, _, reply)) if reply.is_closed() => {}
                             Ok(HashJob::Verify(pw, stored, reply)) => {
