@@ -85,7 +85,7 @@ impl Trimmer {
         }
         self.sessions_seen = newest;
         done.events += chunked(&|tx| SsoEvent::prune(tx, CHUNK))?;
-        done.tokens += chunked(&|tx| UsedToken::purge_expired_some(tx, now, CHUNK))?;
+        done.tokens += chunked(&|tx| UsedToken::purge_expired(tx, now, CHUNK))?;
         Ok(done)
     }
 }

@@ -12,8 +12,6 @@
 //! second finds the user the first created. A refusal writes only its
 //! audit event.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use super::Reason;
 use super::rules::{
     self, Admission, Context, Directory, Failure, Identity, Ledger, LookupError, Refusal, Verified,
@@ -125,10 +123,6 @@ impl Ledger for DbConn {
     }
 }
 
-/// The replay guard is purged of expired ids once every this many inserts.
-const PURGE_EVERY: u64 = 1000;
-static JTI_INSERTS: AtomicU64 = AtomicU64::new(0);
-
 /// A successful sign-in: the user as now written, and their company's
 /// public id (remembered by the browser for the sign-in redirect).
 #[derive(Debug, Clone)]
@@ -212,16 +206,8 @@ fn apply(
     ip: Option<&str>,
 ) -> Result<SignedIn, DbError> {
     let company = &verified.company;
-    if admission.jti.is_some() {
-        // (The jti itself was stored by `admit_and_apply`.) Now and then,
-        // forget ids whose tokens have expired anyway.
-        if JTI_INSERTS
-            .fetch_add(1, Ordering::Relaxed)
-            .is_multiple_of(PURGE_EVERY)
-        {
-            UsedToken::purge_expired(tx, now)?;
-        }
-    }
+    // The jti was stored by `admit_and_apply`; expired ones are forgotten by
+    // the housekeeping (`db::housekeeping`), not on the sign-in's path.
     let (mut user, created) = match admission.identity {
         Identity::Existing(user) => (user, false),
         Identity::New { email, name } => {

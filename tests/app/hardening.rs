@@ -562,6 +562,20 @@ async fn a_jti_is_kept_once_by_its_unique_key_whoever_asks() {
     let app = spawn_app().await;
     let acme = app.company("Acme");
     let beta = app.company("Beta");
+    // Expired ids are forgotten by the housekeeping, live ones kept.
+    app.outside(|tx| {
+        for (jti, expires) in [
+            ("old-1", now() - 10),
+            ("old-2", now() - 5),
+            ("live", now() + 60),
+        ] {
+            UsedToken::insert(tx, acme.company.id, jti, expires)?;
+        }
+        Ok(())
+    });
+    let trimmed = housekeeping::Trimmer::default().run(&app.state.db).unwrap();
+    assert_eq!(trimmed.tokens, 2);
+    assert_eq!(app.count("used_tokens"), 1);
     let (first, again, other_company) = app.outside(|tx| {
         Ok((
             UsedToken::insert(tx, acme.company.id, "j-1", now() + 60)?,

@@ -167,33 +167,23 @@ impl UsedToken {
         Ok(inserted == 1)
     }
 
-    /// Forgets ids whose tokens have expired: they would be refused as
-    /// `token_expired` anyway.
-    pub fn purge_expired(tx: &mut Tx<'_>, now: i64) -> Result<usize, DbError> {
-        Ok(
-            diesel::delete(used_tokens::table.filter(used_tokens::expires_at.lt(now)))
-                .execute(&mut **tx)?,
-        )
-    }
-
-    /// [`UsedToken::purge_expired`], at most `limit` of them (oldest
-    /// first, through the expiry index): the housekeeping's steps.
-    pub fn purge_expired_some(tx: &mut Tx<'_>, now: i64, limit: i64) -> Result<usize, DbError> {
-        let doomed: Vec<(i64, String)> = used_tokens::table
+    /// Forgets ids whose tokens have expired (they would be refused as
+    /// `token_expired` anyway), at most about `limit` of them, oldest first
+    /// through the expiry index: the housekeeping's steps. One statement:
+    /// everything up to the `limit`-th oldest expiry (ties go with it).
+    pub fn purge_expired(tx: &mut Tx<'_>, now: i64, limit: i64) -> Result<usize, DbError> {
+        let bound: Option<i64> = used_tokens::table
             .filter(used_tokens::expires_at.lt(now))
             .order(used_tokens::expires_at.asc())
-            .limit(limit)
-            .select((used_tokens::company_id, used_tokens::jti))
-            .load(&mut **tx)?;
-        let mut n = 0;
-        for (company_id, jti) in doomed {
-            n += diesel::delete(
-                used_tokens::table
-                    .filter(used_tokens::company_id.eq(company_id))
-                    .filter(used_tokens::jti.eq(jti)),
-            )
-            .execute(&mut **tx)?;
-        }
-        Ok(n)
+            .offset(limit - 1)
+            .limit(1)
+            .select(used_tokens::expires_at)
+            .load(&mut **tx)?
+            .pop();
+        let bound = bound.map_or(now, |b| b.saturating_add(1).min(now));
+        Ok(
+            diesel::delete(used_tokens::table.filter(used_tokens::expires_at.lt(bound)))
+                .execute(&mut **tx)?,
+        )
     }
 }
