@@ -10,6 +10,7 @@ use crate::auth::password::Hasher;
 use crate::auth::throttle::Throttle;
 use crate::cache::Cache;
 use crate::db::Db;
+use crate::db::models::{Method, NewSession};
 use crate::db::writer::Writer;
 use crate::input::proxies::TrustedProxies;
 
@@ -32,6 +33,30 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The row of a new session of `user_id` signed in by `method` through
+    /// `req` (its client address and browser, for Settings → People), not
+    /// yet stored.
+    pub fn session_row(
+        &self,
+        req: &HttpRequest,
+        user_id: i64,
+        method: Method,
+        now: i64,
+    ) -> NewSession {
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        NewSession::new(
+            user_id,
+            method,
+            now,
+            crate::auth::session::LIFETIME_SECS,
+            self.client_ip(req).map(|ip| ip.to_string()),
+            user_agent,
+        )
+    }
+
     /// The client's address: the TCP peer, or behind trusted proxies the
     /// address their `X-Forwarded-For` names (`crate::input::proxies`).
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {

@@ -122,6 +122,27 @@ fn dummy_hash(scratch: &mut Scratch) -> Result<&'static str, String> {
     Ok(DUMMY.get_or_init(|| made))
 }
 
+/// Why a password was not checked or hashed.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HashError {
+    /// The queue is full: worth a 503 and a retry.
+    #[error("too many passwords are waiting to be checked")]
+    Busy,
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<HashError> for crate::error::AppError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => {
+                crate::error::AppError::Db(crate::db::DbError::Busy("the password queue is full"))
+            }
+            HashError::Failed(why) => crate::error::AppError::Internal(why),
+        }
+    }
+}
+
 /// Runs argon2 on its own threads: half the cores (at least one), so a
 /// flood of sign-ins queues here and leaves the other cores to every other
 /// request. Long-lived threads also keep memory flat: each reuses the 19 MiB
@@ -233,7 +254,8 @@ impl Hasher {
         Ok(())
     }
 
-    /// [`verify`] on a hashing thread; `Err` when too many are waiting.
+    /// [`verify`] on a hashing thread; `Err` when too many are waiting or
+    /// the thread is gone.
     /// `trusted`: the attempt comes with the account's device cookie, and
     /// may take the places kept for such attempts.
     pub async fn verify(
@@ -241,21 +263,24 @@ impl Hasher {
         password: String,
         stored: Option<String>,
         trusted: bool,
-    ) -> Result<bool, &'static str> {
+    ) -> Result<bool, HashError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.submit(HashJob::Verify(password, stored, reply), trusted)
-            .map_err(|()| "too many sign-ins are waiting")?;
-        answer.await.map_err(|_| "the hashing thread is gone")
+            .map_err(|()| HashError::Busy)?;
+        answer
+            .await
+            .map_err(|_| HashError::Failed("the hashing thread is gone".into()))
     }
 
     /// [`hash`] on a hashing thread.
-    pub async fn hash(&self, password: String) -> Result<String, String> {
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.submit(HashJob::Hash(password, reply), false)
-            .map_err(|()| "too many passwords are being hashed; try again".to_owned())?;
+            .map_err(|()| HashError::Busy)?;
         answer
             .await
-            .map_err(|_| "the hashing thread is gone".to_owned())?
+            .map_err(|_| HashError::Failed("the hashing thread is gone".into()))?
+            .map_err(HashError::Failed)
     }
 }
 
@@ -298,7 +323,7 @@ mod tests {
             }
             assert!(held.len() < 100, "never refused");
         };
-        assert!(refused.contains("too many"));
+        assert!(matches!(refused, HashError::Busy));
         // The account's own browser still gets a place.
         let mut own = Box::pin(hasher.verify("correct horse battery".into(), stored, true));
         assert!(!matches!((&mut own).now_or_never(), Some(Err(_))));

@@ -85,6 +85,13 @@ pub fn begin(
     Ok(())
 }
 
+impl Auth {
+    /// The session's row: `(id, user id)`.
+    pub fn row(&self) -> (i64, i64) {
+        (self.sid, self.uid)
+    }
+}
+
 /// The signed-in user's ids, unless absent, unreadable or older than 12 h.
 pub fn auth(session: &Session, now: i64) -> Option<Auth> {
     let auth: Auth = session.get(AUTH).ok().flatten()?;

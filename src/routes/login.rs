@@ -15,11 +15,10 @@ use super::{anonymous_layout, done};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{self, FlashKind, Method};
 use crate::auth::{device, password};
-use crate::db::models::{Company, LiveSession, NewAdmin, NewSession, Role, User};
-use crate::db::{self, DbError, Tx};
+use crate::db;
+use crate::db::models::{Company, NewAdmin, NewSession, Role, User};
 use crate::error::AppError;
 use crate::input::{clean_name, display_name, normalize_email};
-use crate::routes::sso::user_agent;
 use crate::state::AppState;
 use crate::views::{Layout, render, render_with_status, see_other};
 
@@ -57,35 +56,6 @@ pub struct SignupPage {
     pub name: String,
     pub email: String,
     pub errors: SignupErrors,
-}
-
-/// The client's address, behind trusted proxies too (`AppState::client_ip`).
-fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    match req.app_data::<web::Data<AppState>>() {
-        Some(state) => state.client_ip(req),
-        None => req.peer_addr().map(|a| a.ip()),
-    }
-}
-
-/// The session row of a password sign-in of `user_id`, not yet stored.
-fn password_session(req: &HttpRequest, user_id: i64) -> NewSession {
-    NewSession::new(
-        user_id,
-        Method::Password,
-        db::now(),
-        session::LIFETIME_SECS,
-        client_ip(req).map(|ip| ip.to_string()),
-        user_agent(req).as_deref(),
-    )
-}
-
-/// Ends the session the browser held before this sign-in: a copy of its
-/// cookie must not outlive it.
-fn end_previous(tx: &mut Tx<'_>, previous: Option<&session::Auth>) -> Result<(), DbError> {
-    if let Some(old) = previous {
-        LiveSession::end(tx, old.sid, old.uid)?;
-    }
-    Ok(())
 }
 
 fn too_many(retry_after: u64) -> AppError {
@@ -140,7 +110,7 @@ pub async fn login_post(
         .throttle
         .check_login(
             plausible.then_some(email.as_str()),
-            client_ip(&req),
+            state.client_ip(&req),
             device.as_deref(),
         )
         .map_err(too_many)?;
@@ -165,8 +135,7 @@ pub async fn login_post(
     let matches = state
         .hasher
         .verify(candidate, stored, device.is_some())
-        .await
-        .map_err(|why| AppError::Db(DbError::Busy(why)))?;
+        .await?;
     let outcome = match user {
         // "Disabled" is said only to the browser that signed in to this
         // account before (its device cookie): to anyone else it would
@@ -174,15 +143,13 @@ pub async fn login_post(
         Some(user) if matches && user.disabled && device.is_some() => Outcome::Disabled,
         Some(user) if user.disabled => Outcome::Refused,
         Some(user) if matches => {
-            let live = password_session(&req, user.id);
-            let stored = live.clone();
-            let previous = session::auth(&session, db::now());
+            let row = state.session_row(&req, user.id, Method::Password, db::now());
+            let previous = session::auth(&session, db::now()).map(|a| a.row());
             let live = state
                 .db
                 .write(move |tx| {
-                    User::record_login(tx, stored.user_id, Method::Password, stored.created_at)?;
-                    end_previous(tx, previous.as_ref())?;
-                    stored.insert(tx)
+                    User::record_login(tx, row.user_id, Method::Password, row.created_at)?;
+                    row.insert_replacing(tx, previous)
                 })
                 .await?;
             state.cache.started(&live);
@@ -269,7 +236,7 @@ pub async fn signup_post(
     }
     state
         .throttle
-        .check_signup(client_ip(&req))
+        .check_signup(state.client_ip(&req))
         .map_err(too_many)?;
     let mut errors = SignupErrors::default();
     let company = clean_name(&form.company, "company")
@@ -301,19 +268,9 @@ pub async fn signup_post(
         return retry(errors, StatusCode::BAD_REQUEST);
     };
     let admin_name = display_name(Some(name), &email);
-    let hash = state
-        .hasher
-        .hash(form.password.clone())
-        .await
-        .map_err(|why| {
-            if why.starts_with("too many") {
-                AppError::Db(DbError::Busy("too many passwords are being hashed"))
-            } else {
-                AppError::Internal(why)
-            }
-        })?;
-    let live = password_session(&req, 0);
-    let previous = session::auth(&session, db::now());
+    let hash = state.hasher.hash(form.password.clone()).await?;
+    let row = state.session_row(&req, 0, Method::Password, db::now());
+    let previous = session::auth(&session, db::now()).map(|a| a.row());
     let created = state
         .db
         .write(move |tx| {
@@ -327,12 +284,11 @@ pub async fn signup_post(
             else {
                 return Ok(None);
             };
-            let live = NewSession {
+            let row = NewSession {
                 user_id: admin.id,
-                ..live
+                ..row
             };
-            end_previous(tx, previous.as_ref())?;
-            Ok(Some((admin, live.insert(tx)?)))
+            Ok(Some((admin, row.insert_replacing(tx, previous)?)))
         })
         .await?;
     let Some((admin, live)) = created else {

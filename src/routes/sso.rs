@@ -14,7 +14,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use crate::auth::extract::COMPANY_COOKIE;
 use crate::auth::session::{self, Method};
 use crate::db;
-use crate::db::models::{LiveSession, NewSession};
+use crate::db::models::NewSession;
 use crate::error::AppError;
 use crate::sso::provision::{self, CachedDirectory, LoadingDirectory};
 use crate::sso::rules::{self, Verified};
@@ -71,11 +71,11 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
         return HttpResponse::InternalServerError().finish();
     };
     let ip = state.client_ip(req).map(|ip| ip.to_string());
-    let user_agent = user_agent(req);
     let now = db::now();
-    // The session this browser held, ended by a successful sign-in (a copy
-    // of its cookie must not outlive it).
-    let previous = session::auth(session, now);
+    // The row of the session to start (its user is known once admitted),
+    // in place of the one this browser held.
+    let row = state.session_row(req, 0, Method::Sso, now);
+    let previous = session::auth(session, now).map(|a| a.row());
     let outcome = match verify(&state, params.token, now).await {
         Ok(verified) => {
             let ip = ip.clone();
@@ -89,18 +89,11 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
                         Ok(signed_in) => signed_in,
                         Err(refusal) => return Ok(Err(refusal)),
                     };
-                    let live = NewSession::new(
-                        signed_in.user.id,
-                        Method::Sso,
-                        now,
-                        session::LIFETIME_SECS,
-                        ip.clone(),
-                        user_agent.as_deref(),
-                    );
-                    if let Some(old) = &previous {
-                        LiveSession::end(tx, old.sid, old.uid)?;
-                    }
-                    Ok(Ok((signed_in, live.insert(tx)?)))
+                    let row = NewSession {
+                        user_id: signed_in.user.id,
+                        ..row.clone()
+                    };
+                    Ok(Ok((signed_in, row.insert_replacing(tx, previous)?)))
                 })
                 .await
                 .map_err(Failure::Store)
@@ -149,14 +142,6 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
         )),
     };
     with_sso_headers(response)
-}
-
-/// The browser's `User-Agent`, for the list of a person's sessions.
-pub fn user_agent(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// Checks 1–9: from the cache on this worker when it holds the company, else

@@ -59,6 +59,20 @@ impl NewSession {
         }
     }
 
+    /// Stores the session in place of `previous` (the `(id, user id)` of the
+    /// session the browser held, if any, which ends: a copy of its cookie
+    /// must not outlive the sign-in that replaced it); the stored row.
+    pub fn insert_replacing(
+        &self,
+        tx: &mut Tx<'_>,
+        previous: Option<(i64, i64)>,
+    ) -> Result<LiveSession, DbError> {
+        if let Some((id, user_id)) = previous {
+            LiveSession::end(tx, id, user_id)?;
+        }
+        self.insert(tx)
+    }
+
     /// Stores the session; the stored row, with its id.
     pub fn insert(&self, tx: &mut Tx<'_>) -> Result<LiveSession, DbError> {
         let id = diesel::insert_into(sessions::table)
