@@ -72,13 +72,13 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
     };
     let ip = state.client_ip(req).map(|ip| ip.to_string());
     let now = db::now();
-    // The row of the session to start (its user is known once admitted),
-    // in place of the one this browser held.
-    let row = state.session_row(req, 0, Method::Sso, now);
-    let previous = session::auth(session, now).map(|a| a.row());
     let outcome = match verify(&state, params.token, now).await {
         Ok(verified) => {
             let ip = ip.clone();
+            // The row of the session to start (its user is known once
+            // admitted), in place of the one this browser held.
+            let row = state.session_row(req, 0, Method::Sso, now);
+            let previous = session::auth(session, now).map(|a| a.row());
             state
                 .writer
                 .submit(move |tx, batch| {
