@@ -2,6 +2,7 @@
 //! its status lines, the facts, the side panel's choices.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use strum::IntoEnumIterator;
@@ -82,10 +83,12 @@ pub struct ShowPage {
 
 /// Everything the page shows, read at once; `None` when the viewer may not
 /// see the request (or it does not exist).
+/// `projects` are the company's (from the cache, `show::page`).
 pub fn load(
     conn: &mut DbConn,
     viewer: &Viewer,
     id: i64,
+    projects: Arc<Vec<Project>>,
 ) -> Result<Option<(VisibleRequest, Loaded)>, DbError> {
     let Some(visible) = Request::find_visible(conn, viewer, id)? else {
         return Ok(None);
@@ -112,7 +115,6 @@ pub fn load(
         Vec::new()
     };
     // The request's project's name, and the side panel's choices (staff).
-    let projects = Project::list_for_company(conn, viewer.company_id)?;
     let seen = RequestView::seen(conn, viewer.user_id, &[id])?
         .first()
         .map(|(_, s)| *s);
@@ -138,7 +140,7 @@ pub struct Loaded {
     names: Vec<(i64, String, Role)>,
     requester_email: String,
     staff: Vec<(i64, String)>,
-    projects: Vec<Project>,
+    projects: Arc<Vec<Project>>,
     pub seen: Option<i64>,
 }
 

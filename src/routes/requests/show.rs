@@ -1,14 +1,18 @@
 //! A request's page: the conversation with its status lines, the reply box
 //! and, for agents and admins, the side panel of changes.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::conversation::{Draft, build, load};
 use super::form::{self, Unread, Upload};
+
 use crate::auth::CurrentUser;
+use crate::cache::Fill;
 use crate::db;
-use crate::db::models::{Message, NewFile, Request, RequestView, Status, Viewer};
+use crate::db::models::{Message, NewFile, Project, Request, RequestView, Status, Viewer};
 use crate::error::AppError;
 use crate::requests::rules::{self, Refused};
 use crate::requests::{clean_body, markdown};
@@ -24,7 +28,29 @@ async fn page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let viewer = Viewer::of(&current.user);
-    let Some((visible, loaded)) = state.db.read(move |conn| load(conn, &viewer, id)).await? else {
+    // The company's projects (the side panel's choices, the request's
+    // project name) come from the cache, filled here when it misses them.
+    let cached = state.cache.projects(viewer.company_id);
+    let cache = state.cache.clone();
+    let Some((visible, loaded)) = state
+        .db
+        .read(move |conn| {
+            let projects = match cached {
+                Some(projects) => projects,
+                None => {
+                    let generation = cache.generation();
+                    let projects = Project::list_for_company(conn, viewer.company_id)?;
+                    cache.fill(
+                        generation,
+                        Fill::Projects(viewer.company_id, projects.clone()),
+                    );
+                    Arc::new(projects)
+                }
+            };
+            load(conn, &viewer, id, projects)
+        })
+        .await?
+    else {
         return Err(AppError::NotFound);
     };
     let seen = loaded.seen;

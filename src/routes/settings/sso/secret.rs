@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{GRACE_CHOICES, SSO_PAGE, page};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::extract::AdminUser;
-use crate::auth::session::{self, FlashKind};
+use crate::auth::session::{Flash, FlashKind};
 use crate::db::models::SsoSecret;
 use crate::db::{self, DbError};
 use crate::error::AppError;
@@ -62,9 +62,12 @@ pub async fn rotate_post(
     // The secret is shown in this very answer, never kept in the session
     // cookie (a replayed cookie must not show it again) nor cached by the
     // browser; reloading the page does not show it again.
-    session::flash(&admin.session, FlashKind::Ok, text);
     let mut page = page(&state, &admin).await?;
     page.revealed = Some(secret.secret);
+    page.layout.flash = Some(Flash {
+        kind: FlashKind::Ok,
+        text,
+    });
     let mut res = render(&page)?;
     res.headers_mut().insert(
         header::CACHE_CONTROL,
