@@ -192,3 +192,57 @@ apt_install() {
     fi
     rm -f "$log"
 }
+
+# pg_start DIR [SETTING=VALUE…]
+#
+# Starts a throw-away PostgreSQL cluster in DIR (created; the newest server of
+# /usr/lib/postgresql/*/bin, Debian's) on 127.0.0.1 and a free port of
+# 22000-22999, with the superuser `portico` (trust authentication on loopback
+# only: a test cluster, never a real one), UTF8, max_connections=1000, and the
+# server settings given (`fsync=off`, …). PostgreSQL refuses to run as root:
+# as root, the cluster belongs to and runs as the `postgres` user (which the
+# Debian package makes). Sets PG_DIR, PG_PORT and PG_URL
+# (postgres://portico@127.0.0.1:PORT/postgres). The server's log is
+# DIR/server.log.
+PG_DIR=
+pg_bin() {
+    local d
+    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    [ -n "$d" ] || { echo "pg_start: no PostgreSQL server under /usr/lib/postgresql" >&2; return 1; }
+    echo "$d"
+}
+pg_as() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+pg_start() {
+    local dir=$1 bin
+    shift
+    bin=$(pg_bin) || return 1
+    mkdir -p "$dir"
+    [ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
+    PG_DIR=$dir
+    PG_PORT=$(free_port 22000 22999)
+    if [ ! -d "$dir/data" ]; then
+        pg_as "$bin/initdb" -D "$dir/data" -U portico --auth=trust -E UTF8 --locale=C.UTF-8 \
+            >"$dir/initdb.log" 2>&1 || { tail -20 "$dir/initdb.log" >&2; return 1; }
+    fi
+    local opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k $dir -c max_connections=1000"
+    local s
+    for s in "$@"; do opts+=" -c $s"; done
+    pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" start >/dev/null \
+        || { tail -20 "$dir/server.log" >&2; return 1; }
+    PG_URL="postgres://portico@127.0.0.1:$PG_PORT/postgres"
+}
+
+# pg_stop [MODE]: stops the cluster of the last pg_start (MODE: fast, the
+# default, or immediate: a crash, as kill -9 of the server would be).
+pg_stop() {
+    [ -n "$PG_DIR" ] || return 0
+    pg_as "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m "${1:-fast}" -w stop >/dev/null 2>&1 || true
+}
+
+# pg_start_again: starts the stopped cluster again on the same port.
+pg_start_again() {
+    local opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=1000"
+    pg_as "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -o "$opts" start >/dev/null
+}

@@ -5,9 +5,15 @@
 #
 #   scripts/setup.sh [--check] [PART…]
 #
-# Parts (default: rust browser interop torture, i.e. all scripts/test.sh runs):
-#   rust      a C compiler (gcc, libc6-dev) for linking and the bundled SQLite;
-#             Rust itself (>= the rust-version of Cargo.toml) must come from rustup
+# Parts (default: rust postgres browser interop torture, i.e. all scripts/test.sh
+# runs):
+#   rust      a C compiler (gcc, libc6-dev) for linking and the bundled SQLite,
+#             and libpq (libpq-dev), PostgreSQL's client library, which the
+#             binary links; Rust itself (>= the rust-version of Cargo.toml) must
+#             come from rustup
+#   postgres  Debian's PostgreSQL server (a throw-away cluster for the tests on
+#             PostgreSQL: scripts/lib.sh pg_start) and nginx (the load balancer
+#             of scripts/instances.sh)
 #   browser   curl, python3, node and npm, Debian's chromium (with its recommends:
 #             fonts-liberation & co., which the screenshots are made with), and
 #             `npm ci` in tests/browser (playwright-core)
@@ -39,12 +45,12 @@ for arg in "$@"; do
     case $arg in
         --check) CHECK=1 ;;
         -h | --help) usage; exit 0 ;;
-        rust | browser | interop | torture | bench) PARTS+=("$arg") ;;
+        rust | postgres | browser | interop | torture | bench) PARTS+=("$arg") ;;
         *) printf 'setup.sh: unknown argument %s\n\n' "$arg" >&2; usage >&2; exit 2 ;;
     esac
 done
 ASKED="${PARTS[*]:+ ${PARTS[*]}}"    # for messages: the parts asked for, if any
-[ ${#PARTS[@]} -gt 0 ] || PARTS=(rust browser interop torture)
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(rust postgres browser interop torture)
 
 export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
@@ -120,6 +126,12 @@ collect() {
     if want rust; then
         have cargo || PROBLEMS+=("cargo: install Rust $(sed -n 's/^rust-version *= *"\(.*\)"/>= \1/p' Cargo.toml) with rustup (https://rustup.rs); Debian 12's rustc is too old")
         have cc || deb gcc libc6-dev
+        [ -e /usr/include/postgresql/libpq-fe.h ] || deb libpq-dev
+    fi
+    if want postgres; then
+        ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || deb postgresql
+        have nginx || [ -x /usr/sbin/nginx ] || deb nginx
+        have python3 || deb python3
     fi
     if want browser; then
         have curl || deb curl

@@ -3,7 +3,10 @@
 #   0. scripts/setup.sh: installs what the steps below need and the machine
 #      lacks (Debian packages, npm and PyPI packages); nothing when all is
 #      there. Run it alone to set a machine up, `--check` to only look;
-#   1. cargo test: unit tests, property tests and the integration test binary;
+#   1. cargo test: unit tests, property tests and the integration test binary,
+#      on SQLite; then scripts/pg-tests.sh: the integration tests again on a
+#      throw-away PostgreSQL cluster; then scripts/instances.sh: three
+#      instances on one PostgreSQL behind nginx;
 #   2. scripts/browser.sh: the admin walk-through in headless Chromium;
 #   3. scripts/interop.sh: tokens minted by real JWT libraries;
 #   4. scripts/torture.sh: races, rotation under load, kill -9, a held
@@ -19,6 +22,8 @@ fi
 echo "== set-up"
 scripts/setup.sh
 cargo test --all-targets
+echo "== the integration tests on PostgreSQL"
+scripts/pg-tests.sh
 echo "== browser walk-through"
 scripts/browser.sh
 echo "== interop with real JWT libraries"

@@ -25,6 +25,10 @@ use crate::db::{Change, Listener};
 
 /// The longest an entry is trusted without a reload.
 pub const TTL: Duration = Duration::from_secs(2);
+/// The same bound when several instances share a PostgreSQL database: the
+/// one second within which a change made through another instance shows on
+/// pages even if its notification was lost (docs/PERFORMANCE.md).
+pub const SHARED_TTL: Duration = Duration::from_secs(1);
 /// The most entries a map keeps; past it, moka evicts the least useful
 /// (TinyLFU admission, LRU eviction) rather than everything at once.
 const MAX_ENTRIES: u64 = 200_000;
@@ -46,11 +50,11 @@ where
     K: Eq + Hash + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    fn new() -> Self {
+    fn new(ttl: Duration) -> Self {
         TtlMap {
             map: moka::sync::Cache::builder()
                 .max_capacity(MAX_ENTRIES)
-                .time_to_live(TTL)
+                .time_to_live(ttl)
                 .build(),
         }
     }
@@ -81,6 +85,8 @@ where
 }
 
 pub struct Cache {
+    /// This cache's name in the notifications it causes (never 0).
+    origin: u64,
     generation: AtomicU64,
     companies: TtlMap<i64, Arc<CompanyEntry>>,
     company_ids: TtlMap<String, i64>,
@@ -99,14 +105,25 @@ pub struct SessionEntry {
 
 impl Default for Cache {
     fn default() -> Self {
+        Cache::with_ttl(TTL)
+    }
+}
+
+impl Cache {
+    /// A cache whose entries live at most `ttl`: [`TTL`] on SQLite (one
+    /// process: only the command line writes behind its back),
+    /// [`SHARED_TTL`] on PostgreSQL (other instances write too, and their
+    /// notifications are the first line, not the only one).
+    pub fn with_ttl(ttl: Duration) -> Self {
         Cache {
+            origin: rand::random::<u64>().max(1),
             generation: AtomicU64::new(0),
-            companies: TtlMap::new(),
-            company_ids: TtlMap::new(),
-            users: TtlMap::new(),
-            projects: TtlMap::new(),
-            memberships: TtlMap::new(),
-            sessions: TtlMap::new(),
+            companies: TtlMap::new(ttl),
+            company_ids: TtlMap::new(ttl),
+            users: TtlMap::new(ttl),
+            projects: TtlMap::new(ttl),
+            memberships: TtlMap::new(ttl),
+            sessions: TtlMap::new(ttl),
         }
     }
 }
@@ -231,5 +248,21 @@ impl Listener for Cache {
                 Change::Session(id) => self.sessions.remove(&id),
             }
         }
+    }
+
+    fn origin(&self) -> u64 {
+        self.origin
+    }
+
+    /// Forgets everything: what another instance changed while this one
+    /// was not listening is not known.
+    fn missed(&self) {
+        self.bump();
+        self.companies.clear();
+        self.company_ids.clear();
+        self.users.clear();
+        self.projects.clear();
+        self.memberships.clear();
+        self.sessions.clear();
     }
 }

@@ -38,7 +38,18 @@ pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'non
 impl Application {
     pub fn build(settings: Settings) -> Result<Application, String> {
         let pool = db::connect(&settings.database_url)?;
-        let cache = Arc::new(Cache::default());
+        let backend = db::Backend::of(&settings.database_url);
+        let cache = Arc::new(match backend {
+            db::Backend::Sqlite => Cache::default(),
+            db::Backend::Postgres => Cache::with_ttl(crate::cache::SHARED_TTL),
+        });
+        if backend == db::Backend::Postgres {
+            let listener: Arc<dyn db::Listener> = cache.clone();
+            db::notify::spawn(
+                db::pg_url(&settings.database_url),
+                Arc::downgrade(&listener),
+            )?;
+        }
         let db = Db::new(pool.clone(), cache.clone());
         db::housekeeping::spawn(db.clone())?;
         let key = session_key(&db, &settings)?;

@@ -12,7 +12,7 @@ use std::ops::{Deref, DerefMut};
 use super::DbConn;
 
 /// A piece of cached data that a committed write made stale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Change {
     /// A company's row or its secrets (rotation, revocation, token rules).
     Company(i64),
@@ -31,6 +31,16 @@ pub enum Change {
 /// Hears of committed changes.
 pub trait Listener: Send + Sync {
     fn committed(&self, changes: &[Change]);
+    /// Changes may have been made that this listener did not hear of (the
+    /// connection that hears other instances' changes was down).
+    fn missed(&self) {}
+    /// A name for this listener, unique in the world (random), or 0 for
+    /// none: changes it publishes carry it, so that it can skip what it has
+    /// already heard of itself when other instances' changes come back
+    /// ([`super::notify`]).
+    fn origin(&self) -> u64 {
+        0
+    }
 }
 
 /// Nobody listens: the command line, a process of its own.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 
 use super::models::{LiveSession, SsoEvent, UsedToken};
-use super::{Db, DbError, now};
+use super::{Db, DbConn, DbError, now};
 
 /// How often the bounded tables are trimmed.
 pub const EVERY: Duration = Duration::from_secs(60);
@@ -28,12 +28,18 @@ const OPTIMIZE_EVERY: Duration = Duration::from_secs(15 * 60);
 /// an index, so it stays quick on a large file). Without statistics SQLite
 /// guesses that any index narrows a search to a few rows, and would, say,
 /// walk a company's whole queue rather than look up the 400 requests a
-/// search found.
+/// search found. PostgreSQL's autovacuum keeps its own statistics: nothing
+/// to do there.
 pub fn optimize(db: &Db) {
-    let done = db.conn().map_err(|e| e.to_string()).and_then(|mut conn| {
-        conn.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
-            .map_err(|e| e.to_string())
-    });
+    let done = db
+        .conn()
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| match &mut *conn {
+            DbConn::Sqlite(c) => c
+                .batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+                .map_err(|e| e.to_string()),
+            DbConn::Pg(_) => Ok(()),
+        });
     if let Err(e) = done {
         log::warn!("could not refresh the query planner's statistics: {e}");
     }

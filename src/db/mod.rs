@@ -1,13 +1,19 @@
-//! The database: a pool of connections, their pragmas, the embedded
-//! migrations, and [`Db`], the one way the rest of the code reaches it — on
-//! actix's blocking pool, never on an async worker. Everything that depends
-//! on the backend (today SQLite: the connection type, pragmas, the write
-//! lock, how "busy" is reported) stays inside this module; the rest of the
-//! tree names [`DbConn`] and calls [`Db::read`] and [`Db::write`].
+//! The database: a pool of connections on SQLite or PostgreSQL, the
+//! embedded migrations of each, and [`Db`], the one way the rest of the code
+//! reaches it — on actix's blocking pool, never on an async worker.
+//!
+//! One codebase, two backends: [`DbConn`] is a `diesel::MultiConnection`
+//! enum, so the query builder's code is written once and runs on either.
+//! What differs — the connection's settings, the write transaction, the
+//! migrations, the upserts and the full-text search — is written per backend
+//! in this module only (here, [`search`], and the few statements that
+//! [`per_backend!`] spells for each). Which backend a URL names is decided by
+//! its scheme ([`Backend::of`]), never by trying one and then the other.
 
 mod change;
 pub mod housekeeping;
 pub mod models;
+pub mod notify;
 pub mod schema;
 pub mod search;
 mod types;
@@ -17,25 +23,75 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::result::DatabaseErrorKind;
 use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use change::{Change, Listener, Tx};
 
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// The one connection type the code outside `db` names.
-pub type DbConn = SqliteConnection;
+/// The one connection type the code outside `db` names: SQLite or
+/// PostgreSQL, chosen by the database URL.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
 /// The backend of [`DbConn`], for the boxed conditions of `models`.
-pub type DbBackend = diesel::sqlite::Sqlite;
-pub type DbPool = Pool<ConnectionManager<DbConn>>;
-pub type Conn = PooledConnection<ConnectionManager<DbConn>>;
+pub type DbBackend = MultiBackend;
+pub type DbPool = Pool<Manager>;
+pub type Conn = PooledConnection<Manager>;
+
+/// Runs the same query-builder code on the inner connection of each
+/// backend, for what the common subset of [`DbConn`] lacks (`ON CONFLICT`):
+/// `per_backend!(conn, |c| query.execute(c))`, the body compiled once per
+/// backend.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://…` and `postgresql://…` are PostgreSQL; anything else is
+    /// the path of an SQLite file.
+    pub fn of(url: &str) -> Backend {
+        let lower = url.get(..13).unwrap_or(url).to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
 
 /// How long a connection waits for another writer before giving up with
 /// "database is locked" (which becomes a 503, never a hang).
 const BUSY_TIMEOUT_MS: u32 = 5_000;
+/// How long a PostgreSQL statement may run before the server cancels it
+/// (a 503, never a hang), and how long opening a connection may take.
+const PG_STATEMENT_TIMEOUT_MS: u32 = 10_000;
+const PG_CONNECT_TIMEOUT_S: u32 = 3;
+/// The advisory lock the migrations of PostgreSQL run under (any constant
+/// of our own: "portico" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0070_6f72_7469_636f;
 
 /// Errors from the storage layer. None of them carries user input.
 #[derive(Debug, thiserror::Error)]
@@ -52,13 +108,17 @@ pub enum DbError {
 }
 
 impl From<diesel::result::Error> for DbError {
-    /// diesel has no error kind for SQLite's `SQLITE_BUSY` / `SQLITE_LOCKED`:
-    /// they arrive as `Unknown` with SQLite's fixed result-code text
-    /// (`sqlite3_errstr`). They are told apart here, once, so that the rest
-    /// of the code asks [`DbError::is_busy`], a question of kind.
+    /// What is worth a 503 and a retry is told apart here, once, so that
+    /// the rest of the code asks [`DbError::is_busy`], a question of kind:
+    /// SQLite's `SQLITE_BUSY` / `SQLITE_LOCKED` (diesel has no kind for them:
+    /// they arrive as `Unknown` with SQLite's fixed result-code text), and
+    /// on PostgreSQL a lost connection, a cancelled statement (the statement
+    /// timeout), a deadlock or a serialization failure, told by SQLSTATE
+    /// class in diesel's kinds or by libpq's fixed texts.
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::Error::DatabaseError;
         match &e {
-            diesel::result::Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+            DatabaseError(DatabaseErrorKind::Unknown, info)
                 if matches!(
                     info.message(),
                     "database is locked" | "database table is locked" | "database is busy"
@@ -66,9 +126,37 @@ impl From<diesel::result::Error> for DbError {
             {
                 DbError::Busy("another writer holds the database")
             }
+            DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                DbError::Busy("the database connection was lost")
+            }
+            DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                DbError::Busy("a concurrent write conflicted")
+            }
+            DatabaseError(DatabaseErrorKind::Unknown, info) if pg_unavailable(info.message()) => {
+                DbError::Busy("the database does not answer")
+            }
             _ => DbError::Query(e),
         }
     }
+}
+
+/// libpq's and the server's texts for a connection that is gone or a
+/// statement the server gave up on: no SQLSTATE reaches diesel for the
+/// former, and diesel maps no kind for the latter.
+fn pg_unavailable(message: &str) -> bool {
+    [
+        "server closed the connection",
+        "no connection to the server",
+        "terminating connection",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+        "canceling statement due to statement timeout",
+        "deadlock detected",
+        "the database system is",
+    ]
+    .iter()
+    .any(|text| message.contains(text))
 }
 
 impl DbError {
@@ -83,26 +171,65 @@ impl DbError {
         )
     }
 
-    /// True when the database was busy (another writer held the lock past
-    /// the busy timeout, or the pool had no free connection): worth a 503
-    /// and a retry, not a 500.
+    /// True when the database was busy or away (another writer held the
+    /// lock past the busy timeout, the pool had no connection, PostgreSQL
+    /// did not answer): worth a 503 and a retry, not a 500.
     pub fn is_busy(&self) -> bool {
         matches!(self, DbError::Pool(_) | DbError::Busy(_))
     }
 }
 
+/// Opens connections of one backend, as r2d2 asks: the URL decides which,
+/// and each new connection gets its settings here.
 #[derive(Debug)]
-struct Pragmas;
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
 
-impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; \
-             PRAGMA synchronous = NORMAL;"
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        use diesel::r2d2::Error;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(database_path(&self.url))
+                    .map_err(Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; \
+                     PRAGMA synchronous = NORMAL;"
+                ))
+                .map_err(Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Backend::Postgres => {
+                let mut conn =
+                    PgConnection::establish(&self.url).map_err(Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {PG_STATEMENT_TIMEOUT_MS}; \
+                     SET lock_timeout = {BUSY_TIMEOUT_MS}; SET TIME ZONE 'UTC';"
+                ))
+                .map_err(Error::QueryError)?;
+                Ok(DbConn::Pg(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
     }
 }
+
+/// No customisation: the settings are made in [`Manager::connect`].
+#[derive(Debug)]
+struct Plain;
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Plain {}
 
 /// Accepts `portico.db`, `sqlite://portico.db` and `sqlite:portico.db`.
 pub fn database_path(url: &str) -> &str {
@@ -111,46 +238,134 @@ pub fn database_path(url: &str) -> &str {
         .unwrap_or(url)
 }
 
-/// Opens the pool, switches the file to WAL once and runs the embedded
-/// migrations. Called before the server binds and by every CLI command.
+/// A PostgreSQL URL with libpq's connect timeout added when it sets none,
+/// so that a database that does not answer is a quick error, not a hang.
+pub fn pg_url(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_S}")
+}
+
+/// What the log may show of a database URL: never its password.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => database_path(url).to_owned(),
+    }
+}
+
+/// Opens the pool and runs the embedded migrations of its backend (on
+/// SQLite after switching the file to WAL once; on PostgreSQL under an
+/// advisory lock, so that instances starting together migrate once and the
+/// others wait for it). Called before the server binds and by every CLI
+/// command.
 pub fn connect(database_url: &str) -> Result<DbPool, String> {
-    let path = database_path(database_url);
-    let manager = ConnectionManager::<DbConn>::new(path);
+    let backend = Backend::of(database_url);
+    let shown = redacted(database_url);
+    let url = match backend {
+        Backend::Sqlite => database_url.to_owned(),
+        Backend::Postgres => pg_url(database_url),
+    };
     let pool = Pool::builder()
-        .max_size(8)
+        .max_size(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        })
         .min_idle(Some(2))
-        .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(Pragmas))
-        .build(manager)
-        .map_err(|e| format!("cannot open the database {path}: {e}"))?;
+        .connection_timeout(match backend {
+            Backend::Sqlite => Duration::from_secs(10),
+            Backend::Postgres => Duration::from_secs(5),
+        })
+        .connection_customizer(Box::new(Plain))
+        .build(Manager { url, backend })
+        .map_err(|e| format!("cannot open the database {shown}: {e}"))?;
     let mut conn = pool
         .get()
-        .map_err(|e| format!("cannot open the database {path}: {e}"))?;
-    conn.batch_execute("PRAGMA journal_mode = WAL;")
-        .map_err(|e| format!("cannot switch {path} to WAL: {e}"))?;
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| format!("cannot migrate {path}: {e}"))?;
+        .map_err(|e| format!("cannot open the database {shown}: {e}"))?;
+    migrate(&mut conn).map_err(|e| format!("cannot migrate {shown}: {e}"))?;
     Ok(pool)
+}
+
+fn migrate(conn: &mut DbConn) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    match conn {
+        DbConn::Sqlite(c) => {
+            c.batch_execute("PRAGMA journal_mode = WAL;")
+                .map_err(|e| format!("cannot switch to WAL: {e}"))?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| err(&e))?;
+        }
+        DbConn::Pg(c) => {
+            // A session lock, held across the migrations' own transactions;
+            // released below, or by the server when this connection ends.
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .execute(c)
+                .map_err(|e| err(&e))?;
+            let migrated = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| err(&e));
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                .execute(c)
+                .map_err(|e| err(&e))?;
+            migrated?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs `f` inside one write transaction. On SQLite it is `BEGIN
 /// IMMEDIATE`: the write lock is taken up front, so two writers serialise
-/// instead of failing on upgrade.
+/// instead of failing on upgrade. On PostgreSQL it is a plain (read
+/// committed) transaction: rows are locked as they are written, and what
+/// must be decided once (a used `jti`, a user's email) is decided by a
+/// unique index.
 fn write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, DbError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, DbError>,
 {
-    conn.immediate_transaction(f)
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(_) => Manager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                // A failed COMMIT may leave the transaction open: end it, so
+                // the connection goes back to the pool clean (or broken).
+                let _ = Manager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = Manager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
 }
 
 /// Runs `f` in a write transaction with a [`Tx`], then tells `listener` what
 /// the committed transaction changed. Nothing is told of a rolled-back one.
+/// On PostgreSQL the changes are also published to the other instances
+/// ([`notify`]) inside the transaction: the server delivers them at its
+/// commit, and never for a rolled-back one.
 pub fn transaction<T, F>(conn: &mut DbConn, listener: &dyn Listener, f: F) -> Result<T, DbError>
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T, DbError>,
 {
     let mut changes = Vec::new();
-    let value = write_transaction(conn, |conn| f(&mut Tx::new(conn, &mut changes)))?;
+    let value = write_transaction(conn, |conn| {
+        let value = f(&mut Tx::new(conn, &mut changes))?;
+        notify::publish(conn, listener.origin(), &changes)?;
+        Ok(value)
+    })?;
     if !changes.is_empty() {
         listener.committed(&changes);
     }

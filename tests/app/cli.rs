@@ -11,7 +11,7 @@ use crate::helpers::session_set_cookie;
 
 const BIN: &str = env!("CARGO_BIN_EXE_portico");
 
-fn portico(db: &std::path::Path, args: &[&str]) -> (bool, Value, String) {
+fn portico(db: &str, args: &[&str]) -> (bool, Value, String) {
     let out = Command::new(BIN)
         .args(args)
         .arg("--database")
@@ -38,11 +38,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(db: &std::path::Path) -> Server {
+    fn start(db: &str) -> Server {
         Server::start_with(db, &[])
     }
 
-    fn start_with(db: &std::path::Path, env: &[(&str, &str)]) -> Server {
+    fn start_with(db: &str, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .env_remove("PORTICO_BASE_URL")
             .envs(env.iter().copied())
@@ -98,7 +98,7 @@ fn client() -> reqwest::Client {
 #[tokio::test]
 async fn cli_commands_print_json_and_make_a_working_link() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cli.db");
+    let db = crate::helpers::fresh_database(dir.path());
 
     let (ok, company, _) = portico(
         &db,
@@ -118,14 +118,7 @@ async fn cli_commands_print_json_and_make_a_working_link() {
 
     // --database before the subcommand works too.
     let out = Command::new(BIN)
-        .args([
-            "--database",
-            db.to_str().unwrap(),
-            "sso",
-            "rotate",
-            "--company",
-            &company_id,
-        ])
+        .args(["--database", &db, "sso", "rotate", "--company", &company_id])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -169,7 +162,7 @@ async fn cli_commands_print_json_and_make_a_working_link() {
             "--project",
             &project_id,
             "--database",
-            db.to_str().unwrap(),
+            &db,
         ])
         .env("PORTICO_BASE_URL", &server.base)
         .output()
@@ -196,7 +189,7 @@ async fn cli_commands_print_json_and_make_a_working_link() {
 #[tokio::test]
 async fn cli_errors_go_to_stderr_with_a_failing_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cli.db");
+    let db = crate::helpers::fresh_database(dir.path());
     let cases: Vec<Vec<&str>> = vec![
         vec!["sso", "rotate", "--company", "cmp_nope"],
         vec!["project", "create", "--company", "cmp_nope", "--name", "X"],
@@ -270,7 +263,7 @@ async fn cli_errors_go_to_stderr_with_a_failing_exit() {
 #[tokio::test]
 async fn the_access_log_never_shows_a_token_and_the_session_key_survives_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("log.db");
+    let db = crate::helpers::fresh_database(dir.path());
     let (_, company, _) = portico(
         &db,
         &[
@@ -372,7 +365,7 @@ async fn the_access_log_never_shows_a_token_and_the_session_key_survives_restart
 #[tokio::test]
 async fn user_delete_releases_an_email_claimed_by_the_wrong_company() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("delete.db");
+    let db = crate::helpers::fresh_database(dir.path());
     let mut companies = Vec::new();
     for (name, admin) in [("Wrong", "boss@wrong.test"), ("Right", "boss@right.test")] {
         let (ok, company, _) = portico(
@@ -418,7 +411,7 @@ async fn user_delete_releases_an_email_claimed_by_the_wrong_company() {
 #[tokio::test]
 async fn an_https_portal_without_its_own_session_key_warns_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("warn.db");
+    let db = crate::helpers::fresh_database(dir.path());
     let server = Server::start_with(&db, &[("PORTICO_BASE_URL", "https://portal.example.test")]);
     let log = server.log_text();
     server.stop();

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 
 pub struct TestApp {
     pub address: String,
+    /// Its database: the SQLite file or the PostgreSQL URL.
+    pub database_url: String,
     pub pool: DbPool,
     /// The running app's state: its cache, for tests that look at it.
     pub state: actix_web::web::Data<AppState>,
@@ -38,26 +40,65 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// The variable naming a PostgreSQL server (any database on it the tests
+/// may connect to as a user who may create databases): when it is set,
+/// every test runs on PostgreSQL, on a database of its own.
+pub const PG_VAR: &str = "PORTICO_TEST_DATABASE_URL";
+
+/// True when the tests run on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var_os(PG_VAR).is_some()
+}
+
+/// A new, empty database for one test: an SQLite file in `dir`, or a fresh
+/// database on the server [`PG_VAR`] names.
+pub fn fresh_database(dir: &std::path::Path) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let Ok(server) = std::env::var(PG_VAR) else {
+        return dir.join("portico.db").to_string_lossy().into_owned();
+    };
+    let name = format!(
+        "portico_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin = PgConnection::establish(&server).expect("the test PostgreSQL server answers");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .expect("create the test database");
+    // The server's URL with its database replaced: .../postgres?x → .../name?x
+    let (base, query) = server
+        .split_once('?')
+        .map_or((server.as_str(), None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("portico.db");
     let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
-        database_url: db_path.to_string_lossy().into_owned(),
+        database_url: fresh_database(dir.path()),
         workers: Some(2),
         ..Settings::default()
     };
     configure(&mut settings);
+    let database_url = settings.database_url.clone();
     let app = Application::build(settings).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    let pool = db::connect(&db_path.to_string_lossy()).expect("pool");
+    let pool = db::connect(&database_url).expect("pool");
     let jar = Arc::new(Jar::default());
     TestApp {
         client: client_with(jar.clone()),
         jar,
         address,
+        database_url,
         pool,
         state,
         _dir: dir,

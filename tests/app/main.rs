@@ -9,6 +9,7 @@ mod cli;
 mod dashboard;
 mod hardening;
 mod helpers;
+mod instances;
 mod requests;
 mod sso_checks;
 mod sso_flow;

@@ -2,7 +2,7 @@ use diesel::prelude::*;
 
 use super::{Method, NewUser, Role, User};
 use crate::db::schema::companies;
-use crate::db::{Change, DbConn, DbError, Tx};
+use crate::db::{Change, DbConn, DbError, Tx, per_backend};
 
 /// The first admin of a new company.
 pub struct NewAdmin<'a> {
@@ -38,15 +38,17 @@ impl Company {
 
     /// A new company: nothing of it can be cached yet.
     pub fn create(tx: &mut Tx<'_>, name: &str, now: i64) -> Result<Company, DbError> {
-        Ok(diesel::insert_into(companies::table)
-            .values((
-                companies::public_id.eq(super::public_id("cmp")),
-                companies::name.eq(name),
-                companies::max_token_lifetime.eq(Self::DEFAULT_MAX_TOKEN_LIFETIME),
-                companies::created_at.eq(now),
-            ))
-            .returning(Company::as_returning())
-            .get_result(&mut **tx)?)
+        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+            companies::table
+        )
+        .values((
+            companies::public_id.eq(super::public_id("cmp")),
+            companies::name.eq(name),
+            companies::max_token_lifetime.eq(Self::DEFAULT_MAX_TOKEN_LIFETIME),
+            companies::created_at.eq(now),
+        ))
+        .returning(Company::as_returning())
+        .get_result(c))?)
     }
 
     /// A company and its first admin; `None` when the email already belongs

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::request::VisibleRequest;
 use super::{ChangeField, Request};
 use crate::db::schema::{attachments, messages, request_changes};
-use crate::db::{DbConn, DbError, Tx};
+use crate::db::{DbConn, DbError, Tx, per_backend};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = messages)]
@@ -80,7 +80,7 @@ impl Message {
         files: &[NewFile],
         now: i64,
     ) -> Result<Message, DbError> {
-        let message: Message = diesel::insert_into(messages::table)
+        let message: Message = per_backend!(&mut **tx, |c| diesel::insert_into(messages::table)
             .values((
                 messages::request_id.eq(request.id),
                 messages::author_id.eq(author_id),
@@ -90,7 +90,7 @@ impl Message {
                 messages::created_at.eq(now),
             ))
             .returning(Message::as_returning())
-            .get_result(&mut **tx)?;
+            .get_result(c))?;
         for file in files {
             diesel::insert_into(attachments::table)
                 .values((

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{memberships, projects};
-use crate::db::{Change, DbConn, DbError, Tx};
+use crate::db::{Change, DbConn, DbError, Tx, per_backend};
 
 /// A project of a company; users become members through SSO's `projectId`.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
@@ -25,15 +25,17 @@ impl Project {
         now: i64,
     ) -> Result<Project, DbError> {
         tx.changed(Change::Projects(company_id));
-        Ok(diesel::insert_into(projects::table)
-            .values((
-                projects::public_id.eq(super::public_id("proj")),
-                projects::company_id.eq(company_id),
-                projects::name.eq(name),
-                projects::created_at.eq(now),
-            ))
-            .returning(Project::as_returning())
-            .get_result(&mut **tx)?)
+        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+            projects::table
+        )
+        .values((
+            projects::public_id.eq(super::public_id("proj")),
+            projects::company_id.eq(company_id),
+            projects::name.eq(name),
+            projects::created_at.eq(now),
+        ))
+        .returning(Project::as_returning())
+        .get_result(c))?)
     }
 
     pub fn find_in_company(
@@ -74,14 +76,14 @@ impl Project {
         user_id: i64,
         now: i64,
     ) -> Result<bool, DbError> {
-        let inserted = diesel::insert_into(memberships::table)
+        let inserted = per_backend!(&mut **tx, |c| diesel::insert_into(memberships::table)
             .values((
                 memberships::project_id.eq(project_id),
                 memberships::user_id.eq(user_id),
                 memberships::created_at.eq(now),
             ))
             .on_conflict_do_nothing()
-            .execute(&mut **tx)?;
+            .execute(c))?;
         if inserted > 0 {
             tx.changed(Change::Memberships(user_id));
         }

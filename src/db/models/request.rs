@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use super::{ChangeField, Priority, RequestChange, Role, Status, User};
 use crate::db::schema::{memberships, projects, request_views, requests};
 use crate::db::search;
-use crate::db::{DbBackend, DbConn, DbError, Tx};
+use crate::db::{DbBackend, DbConn, DbError, Tx, per_backend};
 
 /// Who is looking: what [`Request::find_visible`] and the list filter on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,7 +222,7 @@ impl Request {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<Request>, DbError> {
-        let Some(words) = search::fts_words(typed) else {
+        let Some(words) = search::Words::of(typed) else {
             return Ok(Vec::new());
         };
         let own: Vec<i64> = if viewer.staff {
@@ -241,7 +241,11 @@ impl Request {
         } else {
             search::Scope::Requests(&own)
         };
-        let query = search::fts_query(&words, &scope, viewer.staff);
+        let query = search::Query {
+            words: &words,
+            scope,
+            internal_too: viewer.staff,
+        };
         let wanted = (offset + limit + 1) as usize;
         let mut seen = std::collections::HashSet::new();
         let mut found: Vec<Request> = Vec::new();
@@ -333,20 +337,22 @@ impl Request {
     }
 
     pub fn create(tx: &mut Tx<'_>, new: NewRequest<'_>, now_ms: i64) -> Result<Request, DbError> {
-        Ok(diesel::insert_into(requests::table)
-            .values((
-                requests::company_id.eq(new.company_id),
-                requests::project_id.eq(new.project_id),
-                requests::requester_id.eq(new.requester_id),
-                requests::subject.eq(new.subject),
-                requests::status.eq(Status::New),
-                requests::priority.eq(new.priority),
-                requests::created_at.eq(now_ms / 1000),
-                requests::updated_at.eq(now_ms),
-                requests::public_updated_at.eq(now_ms),
-            ))
-            .returning(Request::as_returning())
-            .get_result(&mut **tx)?)
+        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+            requests::table
+        )
+        .values((
+            requests::company_id.eq(new.company_id),
+            requests::project_id.eq(new.project_id),
+            requests::requester_id.eq(new.requester_id),
+            requests::subject.eq(new.subject),
+            requests::status.eq(Status::New),
+            requests::priority.eq(new.priority),
+            requests::created_at.eq(now_ms / 1000),
+            requests::updated_at.eq(now_ms),
+            requests::public_updated_at.eq(now_ms),
+        ))
+        .returning(Request::as_returning())
+        .get_result(c))?)
     }
 
     /// Records activity at `now_ms` (public: the customer sees it too).
@@ -456,19 +462,32 @@ impl RequestView {
         request_id: i64,
         activity: i64,
     ) -> Result<(), DbError> {
-        // SQLite's two-argument MAX: an older view never lowers a newer one.
-        let newest =
-            diesel::dsl::sql::<diesel::sql_types::BigInt>("MAX(seen_at, excluded.seen_at)");
-        diesel::insert_into(request_views::table)
-            .values((
-                request_views::user_id.eq(user_id),
-                request_views::request_id.eq(request_id),
-                request_views::seen_at.eq(activity),
-            ))
-            .on_conflict((request_views::user_id, request_views::request_id))
-            .do_update()
-            .set(request_views::seen_at.eq(newest))
-            .execute(&mut **tx)?;
+        let row = (
+            request_views::user_id.eq(user_id),
+            request_views::request_id.eq(request_id),
+            request_views::seen_at.eq(activity),
+        );
+        let target = (request_views::user_id, request_views::request_id);
+        // The larger of the two: SQLite's two-argument MAX, PostgreSQL's
+        // GREATEST.
+        use diesel::dsl::sql;
+        use diesel::sql_types::BigInt;
+        match &mut **tx {
+            DbConn::Sqlite(c) => diesel::insert_into(request_views::table)
+                .values(row)
+                .on_conflict(target)
+                .do_update()
+                .set(request_views::seen_at.eq(sql::<BigInt>("MAX(seen_at, excluded.seen_at)")))
+                .execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(request_views::table)
+                .values(row)
+                .on_conflict(target)
+                .do_update()
+                .set(request_views::seen_at.eq(sql::<BigInt>(
+                    "GREATEST(request_views.seen_at, excluded.seen_at)",
+                )))
+                .execute(c)?,
+        };
         Ok(())
     }
 }

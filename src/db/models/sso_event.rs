@@ -79,11 +79,13 @@ impl NewSsoEvent {
         });
         // The unique index is partial (refusals only, so that a sign-in's
         // insert does not pay for it), and an upsert on a partial index
-        // names its condition: written out, as diesel's builder cannot.
+        // names its condition: written out, as diesel's builder cannot. One
+        // text for both backends: `$n` is PostgreSQL's placeholder, and
+        // SQLite numbers `$name` parameters in the order they appear.
         diesel::sql_query(
             "INSERT INTO sso_events \
                  (company_id, created_at, outcome, subject, user_id, ip, iss, count, minute) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) \
              ON CONFLICT (company_id, outcome, ip, minute) WHERE minute IS NOT NULL \
              DO UPDATE SET count = sso_events.count + 1, created_at = excluded.created_at, \
                  subject = excluded.subject, user_id = excluded.user_id, iss = excluded.iss",

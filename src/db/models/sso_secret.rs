@@ -2,7 +2,7 @@ use diesel::prelude::*;
 
 use super::SecretState::{self, Current, Previous};
 use crate::db::schema::{sso_secrets, used_tokens};
-use crate::db::{Change, DbConn, DbError, Tx};
+use crate::db::{Change, DbConn, DbError, Tx, per_backend};
 
 /// A company's HS256 key. The text itself is the HMAC key (its UTF-8
 /// bytes), as every JWT library uses a string secret.
@@ -89,15 +89,17 @@ impl SsoSecret {
         } else {
             diesel::delete(current).execute(&mut **tx)?;
         }
-        Ok(diesel::insert_into(sso_secrets::table)
-            .values((
-                sso_secrets::company_id.eq(company_id),
-                sso_secrets::state.eq(Current),
-                sso_secrets::secret.eq(super::random_alphanumeric(SECRET_LEN)),
-                sso_secrets::created_at.eq(now),
-            ))
-            .returning(SsoSecret::as_returning())
-            .get_result(&mut **tx)?)
+        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+            sso_secrets::table
+        )
+        .values((
+            sso_secrets::company_id.eq(company_id),
+            sso_secrets::state.eq(Current),
+            sso_secrets::secret.eq(super::random_alphanumeric(SECRET_LEN)),
+            sso_secrets::created_at.eq(now),
+        ))
+        .returning(SsoSecret::as_returning())
+        .get_result(c))?)
     }
 
     /// Ends the previous secret's grace period now.
@@ -156,14 +158,14 @@ impl UsedToken {
         jti: &str,
         expires_at: i64,
     ) -> Result<bool, DbError> {
-        let inserted = diesel::insert_into(used_tokens::table)
+        let inserted = per_backend!(&mut **tx, |c| diesel::insert_into(used_tokens::table)
             .values((
                 used_tokens::company_id.eq(company_id),
                 used_tokens::jti.eq(jti),
                 used_tokens::expires_at.eq(expires_at),
             ))
             .on_conflict_do_nothing()
-            .execute(&mut **tx)?;
+            .execute(c))?;
         Ok(inserted == 1)
     }
 

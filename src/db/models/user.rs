@@ -2,7 +2,7 @@ use diesel::prelude::*;
 
 use super::{Method, Role};
 use crate::db::schema::users;
-use crate::db::{Change, DbConn, DbError, Tx};
+use crate::db::{Change, DbConn, DbError, Tx, per_backend};
 
 /// A person of a company: a customer or agent arriving by SSO, or an admin.
 #[derive(Clone, PartialEq, Queryable, Selectable, Identifiable)]
@@ -55,19 +55,21 @@ impl User {
 
     /// A new user: nothing of them can be cached yet.
     pub fn create(tx: &mut Tx<'_>, new: NewUser<'_>, now: i64) -> Result<User, DbError> {
-        Ok(diesel::insert_into(users::table)
-            .values((
-                users::company_id.eq(new.company_id),
-                users::email.eq(new.email),
-                users::name.eq(new.name),
-                users::role.eq(new.role),
-                users::password_hash.eq(new.password_hash),
-                users::created_at.eq(now),
-                users::last_login_at.eq(new.signed_in_by.map(|_| now)),
-                users::last_login_method.eq(new.signed_in_by),
-            ))
-            .returning(User::as_returning())
-            .get_result(&mut **tx)?)
+        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+            users::table
+        )
+        .values((
+            users::company_id.eq(new.company_id),
+            users::email.eq(new.email),
+            users::name.eq(new.name),
+            users::role.eq(new.role),
+            users::password_hash.eq(new.password_hash),
+            users::created_at.eq(now),
+            users::last_login_at.eq(new.signed_in_by.map(|_| now)),
+            users::last_login_method.eq(new.signed_in_by),
+        ))
+        .returning(User::as_returning())
+        .get_result(c))?)
     }
 
     pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {

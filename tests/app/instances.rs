@@ -1,0 +1,115 @@
+//! Two instances on one PostgreSQL database behave as one portal: a session
+//! made by one is accepted by the other, a change made through one holds on
+//! the other at once for sign-in and within a second for pages (its
+//! notification, not the cache's TTL), and a `jti` is single-use across
+//! both. On SQLite (one process by design) there is nothing to test: the
+//! test says so and passes; `scripts/test.sh` runs it on PostgreSQL too.
+
+use std::time::{Duration, Instant};
+
+use portico::cache::SHARED_TTL;
+use portico::db::Change;
+use portico::db::models::{SsoSecret, User};
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn skipped() -> bool {
+    if on_postgres() {
+        return false;
+    }
+    eprintln!("skipped on SQLite: set {PG_VAR} to run it on PostgreSQL");
+    true
+}
+
+/// Waits until `done` holds, at most `within`; how long it took.
+async fn until(within: Duration, mut done: impl AsyncFnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if done().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_session_and_a_disabled_user_hold_on_every_instance() {
+    if skipped() {
+        return;
+    }
+    let a = spawn_app().await;
+    let url = a.database_url.clone();
+    let b = spawn_app_with(|s| s.database_url = url).await;
+    let acme = a.company("Acme");
+    let res = a.sso(&acme.token("pat@acme.test", json!({}))).await;
+    assert_eq!(res.status().as_u16(), 303);
+
+    // The browser takes its cookie to the other instance (one host, as
+    // behind a load balancer): the same session.
+    let browser = client_with(a.jar.clone());
+    let dashboard = || async { browser.get(b.url("/dashboard")).send().await.unwrap() };
+    assert_eq!(dashboard().await.status().as_u16(), 200);
+    let user = a.find_user("pat@acme.test").unwrap();
+    assert!(
+        b.state.cache.holds(Change::User(user.id)),
+        "b cached the user"
+    );
+
+    // Disabled through a: b forgets its copy when a's commit is announced,
+    // well before its TTL would have dropped it.
+    a.state
+        .db
+        .write(move |tx| User::set_disabled(tx, user.id, true))
+        .await
+        .unwrap();
+    let took = until(SHARED_TTL, async || {
+        dashboard().await.status().as_u16() == 303
+    })
+    .await
+    .expect("b ends the session within a second");
+    assert!(
+        took < SHARED_TTL / 2,
+        "by the notification ({took:?}), not the TTL"
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_and_a_used_jti_hold_on_every_instance_at_once() {
+    if skipped() {
+        return;
+    }
+    let a = spawn_app().await;
+    let url = a.database_url.clone();
+    let b = spawn_app_with(|s| s.database_url = url).await;
+    let acme = a.company("Acme");
+
+    // A jti used on a is refused on b.
+    let once = acme.token("one@acme.test", json!({"jti": "once"}));
+    assert_eq!(a.sso(&once).await.status().as_u16(), 303);
+    let (status, code) = error_code(b.sso_json(&once).await).await;
+    assert_eq!((status, code.as_str()), (401, "token_replayed"));
+
+    // b has the company and its secret cached by a sign-in...
+    let before = acme.token("two@acme.test", json!({}));
+    assert_eq!(b.sso(&before).await.status().as_u16(), 303);
+    assert!(b.state.cache.holds(Change::Company(acme.company.id)));
+    // ...and a rotates with "revoke now": the old secret's tokens are
+    // refused on b at once, without waiting for anything.
+    let id = acme.company.id;
+    let fresh = a
+        .state
+        .db
+        .write(move |tx| SsoSecret::rotate(tx, id, 0, now()))
+        .await
+        .unwrap();
+    let old = acme.token("three@acme.test", json!({}));
+    let (status, code) = error_code(b.sso_json(&old).await).await;
+    assert_eq!((status, code.as_str()), (401, "bad_signature"));
+    let new = sign(
+        &json!({"companyId": acme.id(), "email": "three@acme.test", "exp": now() + 300}),
+        &fresh.secret,
+    );
+    assert_eq!(b.sso(&new).await.status().as_u16(), 303);
+}
