@@ -63,7 +63,7 @@ impl Application {
         let state = web::Data::new(AppState {
             cache,
             writer,
-            hasher: Hasher::start()?,
+            hasher: Hasher::start(dummy_hash(&db)?)?,
             db,
             base_url: settings.base_url_for(port),
             allow_signup: settings.allow_signup,
@@ -217,6 +217,21 @@ const SESSION_KEY_SETTING: &str = "session_key";
 
 /// The session key: from `PORTICO_SESSION_KEY`, else generated once and kept
 /// in the database so a restart keeps everyone signed in.
+/// The dummy password hash all instances share, made by the first.
+fn dummy_hash(db: &Db) -> Result<String, String> {
+    use crate::auth::password::{DUMMY_SETTING, make_dummy};
+    let err = |e: &dyn std::fmt::Display| format!("the login's dummy hash: {e}");
+    let mut conn = db.conn().map_err(|e| err(&e))?;
+    if let Some(kept) = Setting::get(&mut conn, DUMMY_SETTING).map_err(|e| err(&e))? {
+        return Ok(kept);
+    }
+    drop(conn);
+    let made = make_dummy().map_err(|e| err(&e))?;
+    db.write_blocking(|tx| Setting::get_or_insert_with(tx, DUMMY_SETTING, || made))
+        .map(|(kept, _)| kept)
+        .map_err(|e| err(&e))
+}
+
 fn session_key(db: &Db, settings: &Settings) -> Result<Key, String> {
     if settings.session_key.is_none()
         && settings

@@ -110,11 +110,26 @@ fn matches_phc(password: &str, phc: &str, scratch: &mut Scratch) -> Option<bool>
     Some(Output::new(&out).ok()? == expected)
 }
 
-/// The hash an unknown account is checked against, made once. The server
-/// makes it at start ([`Hasher::start`]), so a failure stops it there.
+/// The hash an unknown account is checked against. The server takes the
+/// one kept in the database ([`Hasher::start`] with [`DUMMY_SETTING`]'s
+/// value, made once by the first instance), so that every instance checks
+/// an unknown account against the same hash, at the same cost; without a
+/// server (unit tests), one is made on first use.
+static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The setting the dummy hash is kept under.
+pub const DUMMY_SETTING: &str = "login_dummy_hash";
+
+/// A dummy hash (of a password nobody has) to keep: the one this process
+/// already uses, if any, else a new one.
+pub fn make_dummy() -> Result<String, String> {
+    match DUMMY.get() {
+        Some(d) => Ok(d.clone()),
+        None => hash("portico-dummy-password", &mut Scratch::default()),
+    }
+}
+
 fn dummy_hash(scratch: &mut Scratch) -> Result<&'static str, String> {
-    use std::sync::OnceLock;
-    static DUMMY: OnceLock<String> = OnceLock::new();
     if let Some(d) = DUMMY.get() {
         return Ok(d);
     }
@@ -161,8 +176,9 @@ pub struct Hasher {
 enum HashJob {
     Verify(String, Option<String>, tokio::sync::oneshot::Sender<bool>),
     Hash(String, tokio::sync::oneshot::Sender<Result<String, String>>),
-    /// Makes the dummy hash, at start.
-    Dummy(std::sync::mpsc::Sender<Result<(), String>>),
+    /// Takes the dummy hash, at start, and checks a password against it
+    /// once (so a kept hash that does not parse stops the server there).
+    Dummy(String, std::sync::mpsc::Sender<Result<(), String>>),
 }
 
 /// Untrusted sign-ins waiting for each hashing thread at most (about two
@@ -177,9 +193,14 @@ impl Hasher {
     /// Starts the hashing threads and makes the dummy hash on one of them
     /// (with the memory it keeps for later hashes); an error says why the
     /// server cannot check passwords, and stops it at start.
-    pub fn start() -> Result<Hasher, String> {
+    pub fn start(dummy: String) -> Result<Hasher, String> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Hasher::with(cores / 2, HASH_QUEUE_PER_THREAD, TRUSTED_PLACES_PER_THREAD)
+        Hasher::with(
+            cores / 2,
+            HASH_QUEUE_PER_THREAD,
+            TRUSTED_PLACES_PER_THREAD,
+            dummy,
+        )
     }
 
     /// [`Hasher::start`] with `threads` hashing threads (at least one),
@@ -189,6 +210,7 @@ impl Hasher {
         threads: usize,
         per_thread: usize,
         trusted_per_thread: usize,
+        dummy: String,
     ) -> Result<Hasher, String> {
         let threads = threads.max(1);
         let (jobs, queue) =
@@ -218,8 +240,19 @@ impl Hasher {
                             Ok(HashJob::Hash(pw, reply)) => {
                                 let _ = reply.send(hash(&pw, &mut scratch));
                             }
-                            Ok(HashJob::Dummy(reply)) => {
-                                let _ = reply.send(dummy_hash(&mut scratch).map(|_| ()));
+                            // This process checks against it already.
+                            Ok(HashJob::Dummy(phc, reply)) if DUMMY.get() == Some(&phc) => {
+                                let _ = reply.send(Ok(()));
+                            }
+                            Ok(HashJob::Dummy(phc, reply)) => {
+                                let checked = match matches_phc("", &phc, &mut scratch) {
+                                    Some(_) => {
+                                        let _ = DUMMY.set(phc);
+                                        Ok(())
+                                    }
+                                    None => Err("it is not an argon2 hash".to_owned()),
+                                };
+                                let _ = reply.send(checked);
                             }
                             Err(_) => return,
                         }
@@ -227,14 +260,14 @@ impl Hasher {
                 });
             spawned.map_err(|e| format!("cannot start a hashing thread: {e}"))?;
         }
-        let (made, dummy) = std::sync::mpsc::channel();
+        let (taken, answer) = std::sync::mpsc::channel();
         waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        jobs.try_send(HashJob::Dummy(made))
+        jobs.try_send(HashJob::Dummy(dummy, taken))
             .map_err(|_| "the hashing threads did not start".to_owned())?;
-        dummy
+        answer
             .recv()
             .map_err(|_| "the hashing thread stopped".to_owned())?
-            .map_err(|e| format!("cannot make the dummy password hash: {e}"))?;
+            .map_err(|e| format!("the dummy password hash: {e}"))?;
         Ok(Hasher {
             jobs,
             waiting,
@@ -292,7 +325,7 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_queue_a_check_is_refused_at_once_not_queued() {
-        let hasher = Hasher::with(1, 2, 0).unwrap();
+        let hasher = Hasher::with(1, 2, 0, make_dummy().unwrap()).unwrap();
         let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
         let checks =
             (0..12).map(|_| hasher.verify("wrong password!".into(), stored.clone(), false));
@@ -311,7 +344,7 @@ mod tests {
     #[tokio::test]
     async fn the_last_places_of_the_queue_are_for_the_accounts_own_browser() {
         use futures_util::FutureExt;
-        let hasher = Hasher::with(1, 6, 2).unwrap();
+        let hasher = Hasher::with(1, 6, 2, make_dummy().unwrap()).unwrap();
         let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
         let mut held = Vec::new();
         // Strangers queue until they are refused (their share: 6 of 8).

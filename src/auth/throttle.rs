@@ -1,7 +1,9 @@
 //! Throttling of password sign-in and sign-up, as OWASP's *device cookies*
-//! scheme describes, with GCRA rate limiters (the `governor` crate). A
-//! refused attempt gets 429 with `Retry-After`, before any password is
-//! hashed.
+//! scheme describes, with GCRA rate counters kept in the database
+//! ([`Counter`]), so that every instance on one database counts the same
+//! attempts: three instances behind a load balancer allow what one would,
+//! not three times as much. A refused attempt gets 429 with `Retry-After`,
+//! before any password is hashed.
 //!
 //! - A browser that signed in to an account before holds a device cookie
 //!   for it ([`super::device`]); its attempts on that account are counted
@@ -16,14 +18,15 @@
 //! So a stranger guessing an admin's password exhausts only their own
 //! network's allowance: the admin's browser (device cookie) and the admin
 //! from any other network are not slowed at all.
+//!
+//! The counters of one attempt are taken in one transaction, always in the
+//! same order (network, account and network, account), so that concurrent
+//! attempts on PostgreSQL never wait on each other in a cycle.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
+use crate::db::models::{Counter, Rate};
+use crate::db::{Db, DbError, Tx, now_ms};
 pub use crate::input::proxies::Network;
 
 /// Attempts a device cookie may make at once; then one a minute.
@@ -39,16 +42,29 @@ pub const NETWORK_BURST: u32 = 30;
 /// (the account's own browser has its device cookie).
 pub const ACCOUNT_ANYWHERE_BURST: u32 = 30;
 pub const ACCOUNT_ANYWHERE_PER_MINUTE: u32 = 10;
-/// Above this many tracked keys, stale ones are dropped.
-const MAX_KEYS: usize = 100_000;
 
+const MINUTE_MS: i64 = 60_000;
+
+/// `burst` at once, then one a minute.
+fn per_minute_after(burst: u32) -> Rate {
+    Rate {
+        burst: burst.into(),
+        every_ms: MINUTE_MS,
+    }
+}
+
+/// `burst` at once, then `per_minute` a minute.
+fn per_minute(per_minute: u32, burst: u32) -> Rate {
+    Rate {
+        burst: burst.into(),
+        every_ms: MINUTE_MS / i64::from(per_minute.max(1)),
+    }
+}
+
+/// Whether attempts are counted at all (`PORTICO_LOGIN_THROTTLE=false`
+/// turns it off, for benchmarks).
 pub struct Throttle {
     enabled: bool,
-    by_device: DefaultKeyedRateLimiter<String>,
-    by_account: DefaultKeyedRateLimiter<(String, Option<Network>)>,
-    by_account_anywhere: DefaultKeyedRateLimiter<String>,
-    by_network: DefaultKeyedRateLimiter<Network>,
-    clock: DefaultClock,
 }
 
 impl Default for Throttle {
@@ -57,155 +73,169 @@ impl Default for Throttle {
     }
 }
 
-fn per_minute_after(burst: u32) -> Quota {
-    let n = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(Duration::from_secs(60))
-        .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-        .allow_burst(n)
+/// Seconds to wait, for `Retry-After`.
+fn seconds(wait_ms: i64) -> u64 {
+    (wait_ms.max(0) as u64).div_ceil(1000).max(1)
 }
 
 impl Throttle {
     /// A throttle; `enabled: false` lets every attempt through (benchmarks).
     pub fn new(enabled: bool) -> Self {
-        let n = |v| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
-        Throttle {
-            enabled,
-            by_device: RateLimiter::keyed(per_minute_after(DEVICE_BURST)),
-            by_account: RateLimiter::keyed(per_minute_after(ACCOUNT_BURST)),
-            by_account_anywhere: RateLimiter::keyed(
-                Quota::per_minute(n(ACCOUNT_ANYWHERE_PER_MINUTE))
-                    .allow_burst(n(ACCOUNT_ANYWHERE_BURST)),
-            ),
-            by_network: RateLimiter::keyed(Quota::per_minute(n(NETWORK_BURST))),
-            clock: DefaultClock::default(),
-        }
+        Throttle { enabled }
     }
 
     /// Counts one sign-in attempt on `account`: from the browser holding
     /// the device cookie `device` for it, or else untrusted from `ip`.
-    /// `Err(seconds)` says how long to wait.
+    /// `Ok(Err(seconds))` says how long to wait.
     ///
     /// `account` is `None` for an address that cannot be an account: only
     /// the network's allowance counts it. The network is checked first, and
-    /// an attempt it refuses leaves no key behind, so a flood of made-up
-    /// addresses costs memory only within the network's allowance.
-    pub fn check_login(
+    /// an attempt it refuses makes no other counter, so a flood of made-up
+    /// addresses adds rows only within the network's allowance.
+    pub async fn check_login(
         &self,
+        db: &Db,
         account: Option<&str>,
         ip: Option<IpAddr>,
         device: Option<&str>,
-    ) -> Result<(), u64> {
+    ) -> Result<Result<(), u64>, DbError> {
         if !self.enabled {
-            return Ok(());
+            return Ok(Ok(()));
         }
-        let mut wait = Wait::default();
-        if let Some(device) = device {
-            wait.add(self.by_device.check_key(&device.to_owned()), &self.clock);
-            tidy(&self.by_device);
-            return wait.result();
-        }
-        let network = ip.map(Network::of);
-        if let Some(network) = network {
-            wait.add(self.by_network.check_key(&network), &self.clock);
-            tidy(&self.by_network);
-            if wait.waits() {
-                return wait.result();
-            }
-        }
-        if let Some(account) = account {
-            wait.add(
-                self.by_account.check_key(&(account.to_owned(), network)),
-                &self.clock,
-            );
-            tidy(&self.by_account);
-            if !wait.waits() {
-                // Many networks on one account (a botnet, an IPv6 /48):
-                // untrusted attempts on it are bounded in all.
-                wait.add(
-                    self.by_account_anywhere.check_key(&account.to_owned()),
-                    &self.clock,
-                );
-                tidy(&self.by_account_anywhere);
-            }
-        }
-        wait.result()
+        let account = account.map(str::to_owned);
+        let device = device.map(str::to_owned);
+        db.write(move |tx| {
+            Ok(
+                login_counters(tx, account.as_deref(), ip, device.as_deref(), now_ms())?
+                    .map_or(Ok(()), |wait| Err(seconds(wait))),
+            )
+        })
+        .await
     }
 
     /// Counts one sign-up from `ip`, per network.
-    pub fn check_signup(&self, ip: Option<IpAddr>) -> Result<(), u64> {
+    pub async fn check_signup(
+        &self,
+        db: &Db,
+        ip: Option<IpAddr>,
+    ) -> Result<Result<(), u64>, DbError> {
         if !self.enabled {
-            return Ok(());
+            return Ok(Ok(()));
         }
-        let mut wait = Wait::default();
-        if let Some(ip) = ip {
-            wait.add(self.by_network.check_key(&Network::of(ip)), &self.clock);
-            tidy(&self.by_network);
-        }
-        wait.result()
+        let Some(ip) = ip else {
+            return Ok(Ok(()));
+        };
+        db.write(move |tx| {
+            let key = format!("n:{}", Network::of(ip));
+            Ok(
+                Counter::hit(tx, &key, per_minute(NETWORK_BURST, NETWORK_BURST), now_ms())?
+                    .map_or(Ok(()), |wait| Err(seconds(wait))),
+            )
+        })
+        .await
     }
 }
 
-fn tidy<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>) {
-    if limiter.len() > MAX_KEYS {
-        limiter.retain_recent();
+/// The counters of one sign-in attempt, in their fixed order; the wait in
+/// milliseconds when one refuses it.
+fn login_counters(
+    tx: &mut Tx<'_>,
+    account: Option<&str>,
+    ip: Option<IpAddr>,
+    device: Option<&str>,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
+    if let Some(device) = device {
+        return Counter::hit(
+            tx,
+            &format!("d:{device}"),
+            per_minute_after(DEVICE_BURST),
+            now,
+        );
     }
-}
-
-/// The longest wait any counter asked for.
-#[derive(Default)]
-struct Wait(Duration);
-
-impl Wait {
-    fn add(
-        &mut self,
-        checked: Result<(), governor::NotUntil<<DefaultClock as Clock>::Instant>>,
-        clock: &DefaultClock,
-    ) {
-        if let Err(not_until) = checked {
-            self.0 = self.0.max(not_until.wait_time_from(clock.now()));
+    let network = ip.map(Network::of);
+    if let Some(network) = network {
+        let key = format!("n:{network}");
+        if let Some(wait) = Counter::hit(tx, &key, per_minute(NETWORK_BURST, NETWORK_BURST), now)? {
+            return Ok(Some(wait));
         }
     }
-
-    fn waits(&self) -> bool {
-        !self.0.is_zero()
+    let Some(account) = account else {
+        return Ok(None);
+    };
+    let from = network.map_or_else(String::new, |n| n.to_string());
+    let key = format!("a:{from}|{account}");
+    if let Some(wait) = Counter::hit(tx, &key, per_minute_after(ACCOUNT_BURST), now)? {
+        return Ok(Some(wait));
     }
-
-    fn result(&self) -> Result<(), u64> {
-        if self.0.is_zero() {
-            Ok(())
-        } else {
-            Err(self.0.as_secs() + 1)
-        }
-    }
+    // Many networks on one account (a botnet, an IPv6 /48): untrusted
+    // attempts on it are bounded in all.
+    let key = format!("A:{account}");
+    Counter::hit(
+        tx,
+        &key,
+        per_minute(ACCOUNT_ANYWHERE_PER_MINUTE, ACCOUNT_ANYWHERE_BURST),
+        now,
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
-    #[test]
-    fn a_stranger_exhausts_only_their_own_allowance() {
+    struct Fixture {
+        db: Db,
+        _dir: tempfile::TempDir,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::connect(&dir.path().join("t.db").to_string_lossy()).unwrap();
+        Fixture {
+            db: Db::new(pool, Arc::new(())),
+            _dir: dir,
+        }
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[actix_web::test]
+    async fn a_stranger_exhausts_only_their_own_allowance() {
+        let f = fixture();
         let t = Throttle::new(true);
-        let stranger: IpAddr = "203.0.113.9".parse().unwrap();
-        let admin_home: IpAddr = "198.51.100.7".parse().unwrap();
+        let ada = Some("ada@acme.test");
         for _ in 0..ACCOUNT_BURST {
-            assert!(
-                t.check_login(Some("ada@acme.test"), Some(stranger), None)
-                    .is_ok()
+            assert_eq!(
+                t.check_login(&f.db, ada, ip("203.0.113.9"), None)
+                    .await
+                    .unwrap(),
+                Ok(())
             );
         }
+        let refused = t
+            .check_login(&f.db, ada, ip("203.0.113.9"), None)
+            .await
+            .unwrap();
         assert!(
-            t.check_login(Some("ada@acme.test"), Some(stranger), None)
-                .is_err()
+            matches!(refused, Err(s) if (1..=60).contains(&s)),
+            "{refused:?}"
         );
         // The admin's own browser, and the admin from another network.
-        assert!(
-            t.check_login(Some("ada@acme.test"), Some(stranger), Some("nonce"))
-                .is_ok()
+        assert_eq!(
+            t.check_login(&f.db, ada, ip("203.0.113.9"), Some("nonce"))
+                .await
+                .unwrap(),
+            Ok(())
         );
-        assert!(
-            t.check_login(Some("ada@acme.test"), Some(admin_home), None)
-                .is_ok()
+        assert_eq!(
+            t.check_login(&f.db, ada, ip("198.51.100.7"), None)
+                .await
+                .unwrap(),
+            Ok(())
         );
     }
 
@@ -222,34 +252,83 @@ mod tests {
         assert_ne!(Network::of(v4), Network::of("192.0.2.2".parse().unwrap()));
     }
 
-    #[test]
-    fn spraying_many_accounts_from_one_network_is_throttled() {
+    #[actix_web::test]
+    async fn spraying_many_accounts_from_one_network_is_throttled() {
+        let f = fixture();
         let t = Throttle::new(true);
-        let ip: IpAddr = "203.0.113.10".parse().unwrap();
-        let refused = (0..NETWORK_BURST + 5)
-            .filter(|i| {
-                t.check_login(Some(&format!("u{i}@acme.test")), Some(ip), None)
-                    .is_err()
-            })
-            .count();
+        let mut refused = 0;
+        for i in 0..NETWORK_BURST + 5 {
+            let account = format!("u{i}@acme.test");
+            if t.check_login(&f.db, Some(&account), ip("203.0.113.10"), None)
+                .await
+                .unwrap()
+                .is_err()
+            {
+                refused += 1;
+            }
+        }
         assert_eq!(refused, 5);
-        // Refused by the network first: no account key was made for them.
-        assert_eq!(t.by_account.len(), NETWORK_BURST as usize);
+        // Refused by the network first: no account counter was made for
+        // them (one network counter, two per allowed account).
+        let rows = f.db.read(Counter::count).await.unwrap();
+        assert_eq!(rows, 1 + 2 * i64::from(NETWORK_BURST));
     }
 
-    #[test]
-    fn many_networks_on_one_account_are_bounded_in_all_but_never_its_own_browser() {
+    #[actix_web::test]
+    async fn many_networks_on_one_account_are_bounded_in_all_but_never_its_own_browser() {
+        let f = fixture();
         let t = Throttle::new(true);
-        let allowed = (0..200u32)
-            .filter(|i| {
-                let ip = IpAddr::from([198, 18, (i / 250) as u8, (i % 250) as u8]);
-                t.check_login(Some("ada@acme.test"), Some(ip), None).is_ok()
-            })
-            .count();
-        assert_eq!(allowed, ACCOUNT_ANYWHERE_BURST as usize);
-        assert!(
-            t.check_login(Some("ada@acme.test"), None, Some("nonce"))
+        let mut allowed = 0;
+        for i in 0..200u32 {
+            let from = IpAddr::from([198, 18, (i / 250) as u8, (i % 250) as u8]);
+            if t.check_login(&f.db, Some("ada@acme.test"), Some(from), None)
+                .await
+                .unwrap()
                 .is_ok()
+            {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, ACCOUNT_ANYWHERE_BURST);
+        assert_eq!(
+            t.check_login(&f.db, Some("ada@acme.test"), None, Some("nonce"))
+                .await
+                .unwrap(),
+            Ok(())
         );
+    }
+
+    #[actix_web::test]
+    async fn a_counter_lets_one_more_through_per_interval_and_its_idle_rows_go() {
+        let f = fixture();
+        let rate = Rate {
+            burst: 2,
+            every_ms: 1_000,
+        };
+        let hit = |now: i64| f.db.write(move |tx| Counter::hit(tx, "k", rate, now));
+        assert_eq!(hit(10_000).await.unwrap(), None);
+        assert_eq!(hit(10_000).await.unwrap(), None);
+        assert_eq!(
+            hit(10_000).await.unwrap(),
+            Some(1_000),
+            "full: one more in a second"
+        );
+        assert_eq!(hit(10_999).await.unwrap(), Some(1));
+        assert_eq!(hit(11_000).await.unwrap(), None);
+        assert_eq!(hit(11_000).await.unwrap(), Some(1_000));
+        // Idle once its time has passed: purged, and a fresh start after.
+        assert_eq!(
+            f.db.write(|tx| Counter::purge(tx, 13_000, 10))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            f.db.write(|tx| Counter::purge(tx, 13_001, 10))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(hit(13_001).await.unwrap(), None);
     }
 }

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 
-use super::models::{LiveSession, SsoEvent, UsedToken};
-use super::{Db, DbConn, DbError, now};
+use super::models::{Counter, LiveSession, SsoEvent, UsedToken};
+use super::{Db, DbConn, DbError, now, now_ms};
 
 /// How often the bounded tables are trimmed.
 pub const EVERY: Duration = Duration::from_secs(60);
@@ -55,6 +55,8 @@ pub struct Trimmed {
     pub sessions: usize,
     pub events: usize,
     pub tokens: usize,
+    /// Sign-in throttle counters that count nothing any more.
+    pub counters: usize,
 }
 
 /// The housekeeping's memory between rounds: the newest session the
@@ -92,6 +94,7 @@ impl Trimmer {
         self.sessions_seen = newest;
         done.events += chunked(&|tx| SsoEvent::prune(tx, CHUNK))?;
         done.tokens += chunked(&|tx| UsedToken::purge_expired(tx, now, CHUNK))?;
+        done.counters += chunked(&|tx| Counter::purge(tx, now_ms(), CHUNK))?;
         Ok(done)
     }
 }

@@ -95,6 +95,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    throttles (key) {
+        key -> Text,
+        tat -> BigInt,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -185,6 +192,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_events,
     used_tokens,
     settings,
+    throttles,
     requests,
     messages,
     attachments,

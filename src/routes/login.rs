@@ -109,10 +109,12 @@ pub async fn login_post(
     state
         .throttle
         .check_login(
+            &state.db,
             plausible.then_some(email.as_str()),
             state.client_ip(&req),
             device.as_deref(),
         )
+        .await?
         .map_err(too_many)?;
     let password = form.password;
     let lookup = email.clone();
@@ -236,7 +238,8 @@ pub async fn signup_post(
     }
     state
         .throttle
-        .check_signup(state.client_ip(&req))
+        .check_signup(&state.db, state.client_ip(&req))
+        .await?
         .map_err(too_many)?;
     let mut errors = SignupErrors::default();
     let company = clean_name(&form.company, "company")

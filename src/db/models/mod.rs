@@ -13,6 +13,7 @@ mod session;
 mod setting;
 mod sso_event;
 mod sso_secret;
+mod throttle;
 mod user;
 
 pub use company::{Company, NewAdmin};
@@ -25,6 +26,7 @@ pub use session::{LiveSession, NewSession};
 pub use setting::Setting;
 pub use sso_event::{NewSsoEvent, SsoEvent};
 pub use sso_secret::{SsoSecret, UsedToken};
+pub use throttle::{Counter, Rate};
 pub use user::{NewUser, User};
 
 pub use super::types::{ChangeField, Method, Priority, Role, SecretState, Status};

@@ -1,0 +1,9 @@
+-- The sign-in throttles, kept in the database so that every instance counts
+-- the same attempts (src/auth/throttle.rs): one row a counter, its GCRA
+-- "theoretical arrival time" in Unix milliseconds. A row whose time has
+-- passed counts nothing and is deleted by the housekeeping.
+CREATE TABLE throttles (
+    key TEXT PRIMARY KEY NOT NULL,
+    tat BIGINT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX throttles_tat ON throttles (tat);
