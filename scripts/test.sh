@@ -24,6 +24,8 @@ scripts/setup.sh
 cargo test --all-targets
 echo "== the integration tests on PostgreSQL"
 scripts/pg-tests.sh
+echo "== three instances on one PostgreSQL behind nginx"
+scripts/instances.sh
 echo "== browser walk-through"
 scripts/browser.sh
 echo "== interop with real JWT libraries"

@@ -278,7 +278,7 @@ pub fn connect(database_url: &str) -> Result<DbPool, String> {
         .min_idle(Some(2))
         .connection_timeout(match backend {
             Backend::Sqlite => Duration::from_secs(10),
-            Backend::Postgres => Duration::from_secs(5),
+            Backend::Postgres => Duration::from_secs(3),
         })
         .connection_customizer(Box::new(Plain))
         .build(Manager { url, backend })
