@@ -22,6 +22,10 @@
 # number of 303s (plus at most the requests wrk left in flight at its deadline, which the
 # server still completes) and every token was sent once.
 #
+# Then scenarios 2-4 again on PostgreSQL (a throw-away cluster of Debian's server,
+# scripts/lib.sh pg_start): one instance (P2-P4), and three instances behind nginx round
+# robin (N2-N4), for the record; BENCH_NO_PG=1 skips them.
+#
 # Knobs (environment): BENCH_RUNS (3), BENCH_DURATION (10s), BENCH_NEW_TOKENS (600000:
 # first-visit tokens per run, enough for 60k/s), BENCH_KEEP=1 keeps the temporary
 # directory (database, server log, wrk outputs), BENCH_NO_DOC=1 leaves docs/ alone.
@@ -59,6 +63,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/portico-bench.XXXXXX")
 RESULTS=$WORK/results.jsonl
 SERVER_PID=
 SIDE_PID=
+INSTANCE_PIDS=()
 
 say() { printf '%s\n' "$*" >&2; }
 step() { printf '\n== %s\n' "$*" >&2; }
@@ -73,6 +78,11 @@ cleanup() {
     local rc=$?
     if [ -n "$SIDE_PID" ]; then kill "$SIDE_PID" 2>/dev/null || true; wait "$SIDE_PID" 2>/dev/null || true; fi
     stop_portico
+    if [ -f "$WORK/nginx/nginx.pid" ]; then
+        nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true
+    fi
+    for pid in ${INSTANCE_PIDS[@]+"${INSTANCE_PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; done
+    pg_stop
     if [ -n "${BENCH_KEEP:-}" ]; then
         say "kept: $WORK"
     else
@@ -318,11 +328,123 @@ for run in $(seq "$RUNS"); do
     bench_py record --scenario dashboard-under-password --run "$run" --wrk-output "$side" >>"$RESULTS"
 done
 
-# ------------------------------------------------------------------ report
-
 note_hwm 5
 VMHWM=$(hwm)
 USERS_END=$(users)
+
+# ------------------------------------------------------------------ PostgreSQL
+
+# The same scenarios 2-4 on PostgreSQL: one instance, then three behind nginx
+# (round robin), on a throw-away cluster of Debian's server with its default
+# durability (synchronous_commit on: a commit is on disk when answered).
+if [ -z "${BENCH_NO_PG:-}" ]; then
+    stop_portico
+    step "PostgreSQL: a throw-away cluster, seeded like the SQLite file"
+    chmod 755 "$WORK"
+    pg_start "$WORK/pg" shared_buffers=256MB
+    PG=$PG_URL
+    say "   $PG"
+    DB=$PG
+    out=$(cd "$WORK" && PORTICO_ADMIN_PASSWORD=$PASSWORD "$BIN" --database "$PG" \
+        company create --name "Bench Co" --admin-email "admin@bench.test" --admin-name "Bench Admin")
+    COMPANY=$(json_get companyId <<<"$out")
+    ADMIN_ID=$(json_get adminUserId <<<"$out")
+    SECRET=$(cli sso rotate --company "$COMPANY" | json_get secret)
+    PG_USERS=$(bench_py seed --db "$PG" --company "$COMPANY" --admin-id "$ADMIN_ID" \
+        --users "$USERS" --admins "$ADMINS")
+    say "   company $COMPANY, $PG_USERS users"
+
+    # pg_scenarios PREFIX BASE: scenarios 2, 3 and 4 against BASE, recorded as PREFIX-…
+    pg_scenarios() {
+        local prefix=$1 base=$2 run before after out
+        step "$prefix: SSO sign-in, returning users"
+        for run in $(seq "$RUNS"); do
+            bench_py sso-requests --secret "$SECRET" --company "$COMPANY" --seeded "$USERS" \
+                --out "$WORK/returning.tsv"
+            out=$WORK/wrk-$prefix-sso-returning-$run.txt
+            "${WRK[@]}" "$base/api/auth/sso" -- 2 "$WORK/returning.tsv" >"$out" 2>&1 || die "wrk failed: $out"
+            bench_py record --scenario "$prefix-sso-returning" --run "$run" --wrk-output "$out" >>"$RESULTS"
+        done
+        step "$prefix: SSO sign-in, first visit"
+        for run in $(seq "$RUNS"); do
+            bench_py sso-requests --secret "$SECRET" --company "$COMPANY" --new "$NEW_TOKENS" \
+                --tag "$prefix$run" --out "$WORK/first.tsv"
+            before=$(settled_users)
+            out=$WORK/wrk-$prefix-sso-first-$run.txt
+            "${WRK[@]}" "$base/api/auth/sso" -- 2 "$WORK/first.tsv" once >"$out" 2>&1 || die "wrk failed: $out"
+            after=$(settled_users)
+            bench_py record --scenario "$prefix-sso-first" --run "$run" --wrk-output "$out" \
+                --users-before "$before" --users-after "$after" \
+                --run-users "$(users --tag "$prefix$run")" >>"$RESULTS"
+            say "   users: $before -> $after"
+        done
+        rm -f "$WORK/first.tsv"
+        step "$prefix: dashboard with a session cookie"
+        bench_py sessions --base "$base" --secret "$SECRET" --company "$COMPANY" --count "$SESSIONS" \
+            --out "$WORK/dashboard-$prefix.tsv"
+        for run in $(seq "$RUNS"); do
+            out=$WORK/wrk-$prefix-dashboard-$run.txt
+            "${WRK[@]}" "$base/dashboard" -- 2 "$WORK/dashboard-$prefix.tsv" >"$out" 2>&1 || die "wrk failed: $out"
+            bench_py record --scenario "$prefix-dashboard" --run "$run" --wrk-output "$out" >>"$RESULTS"
+        done
+    }
+
+    step "PostgreSQL, one instance"
+    start_server "$PG"
+    pg_scenarios pg "$BASE_URL"
+    stop_portico
+
+    step "PostgreSQL, three instances behind nginx (round robin)"
+    NGINX_PORT=$(free_port 20000 20999)
+    INSTANCE_PIDS=() UPSTREAMS=""
+    for i in 1 2 3; do
+        start_portico "$BIN" "$PG" PORTICO_LOGIN_THROTTLE=false PORTICO_WORKERS=1 \
+            PORTICO_BASE_URL="http://127.0.0.1:$NGINX_PORT" PORTICO_TRUSTED_PROXIES=127.0.0.1 \
+            || die "instance $i did not start"
+        INSTANCE_PIDS+=("$SERVER_PID")
+        UPSTREAMS+="        server 127.0.0.1:$PORT;"$'\n'
+        SERVER_PID=
+    done
+    mkdir -p "$WORK/nginx/tmp"
+    cat >"$WORK/nginx/nginx.conf" <<CONF
+$([ "$(id -u)" -eq 0 ] && echo "user root;")
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/tmp/body;
+    proxy_temp_path $WORK/nginx/tmp/proxy;
+    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+    scgi_temp_path $WORK/nginx/tmp/scgi;
+    upstream portico {
+$UPSTREAMS        keepalive 64;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / {
+            proxy_pass http://portico;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        }
+    }
+}
+CONF
+    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" || die "nginx did not start"
+    sleep 0.5
+    pg_scenarios pg3 "http://127.0.0.1:$NGINX_PORT"
+    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -s stop || true
+    for pid in "${INSTANCE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${INSTANCE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pg_stop
+fi
+
+# ------------------------------------------------------------------ report
+
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(($(date +%s) - START))
 stop_portico

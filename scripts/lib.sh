@@ -42,7 +42,7 @@ lib_now_ns() { date +%s%N; }
 
 # start_portico BIN DB [NAME=VALUE…]
 #
-# Serves the SQLite file DB with the binary BIN (`BIN --database DB serve`) on
+# Serves the SQLite file DB (or the PostgreSQL URL DB, run in $PG_DIR) with the binary BIN (`BIN --database DB serve`) on
 # 127.0.0.1 and a free port of $PORT_RANGE ("LO HI", default "19000 19999"),
 # with PORTICO_BIND, PORTICO_BASE_URL and RUST_LOG=warn, then the NAME=VALUE
 # pairs given (which may override them). The PORTICO_*, DATABASE_URL and
@@ -72,9 +72,12 @@ start_portico() {
     done
     # Relative paths are the caller's: the server runs in another directory.
     case $bin in /*) ;; */*) bin=$PWD/$bin ;; esac
-    case $db in /*) ;; *) db=$PWD/$db ;; esac
     local dir unset_env=() v
-    dir=$(dirname "$db")
+    case $db in
+        postgres://* | postgresql://*) dir=${PG_DIR:-$PWD} ;;
+        /*) dir=$(dirname "$db") ;;
+        *) db=$PWD/$db; dir=$(dirname "$db") ;;
+    esac
     [ -d "$dir" ] || { echo "start_portico: no directory $dir" >&2; return 1; }
     : "${SERVER_LOG:=$dir/server.log}"
     for v in $(compgen -e); do

@@ -128,7 +128,7 @@ collect() {
         have cc || deb gcc libc6-dev
         [ -e /usr/include/postgresql/libpq-fe.h ] || deb libpq-dev
     fi
-    if want postgres; then
+    if want postgres || want bench; then
         ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || deb postgresql
         have nginx || [ -x /usr/sbin/nginx ] || deb nginx
         have python3 || deb python3

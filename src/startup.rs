@@ -59,7 +59,11 @@ impl Application {
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?
             .port();
-        let writer = Writer::spawn(pool, cache.clone())?;
+        let writers = match backend {
+            db::Backend::Sqlite => 1,
+            db::Backend::Postgres => crate::db::writer::PG_THREADS,
+        };
+        let writer = Writer::spawn(pool, cache.clone(), writers)?;
         let state = web::Data::new(AppState {
             cache,
             writer,

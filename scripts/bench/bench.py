@@ -24,6 +24,7 @@ import json
 import random
 import re
 import sqlite3
+import subprocess
 import statistics
 import sys
 import time
@@ -87,7 +88,36 @@ def cmd_seed(args):
     print(total)
 
 
+def psql(url, sql):
+    p = subprocess.run(["psql", url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        die(f"psql: {p.stderr.strip()}")
+    return p.stdout.strip()
+
+
+def cmd_seed_pg(args):
+    """cmd_seed on PostgreSQL, in one statement each, through psql."""
+    company = psql(args.db, f"SELECT id FROM companies WHERE public_id = '{args.company}'")
+    if not company:
+        die(f"no company {args.company} in the database")
+    now = int(time.time())
+    psql(args.db, "INSERT INTO users (company_id, email, name, role, created_at) "
+         f"SELECT {company}, 'user-' || lpad(i::text, 5, '0') || '@{SEED_DOMAIN}', "
+         f"'Bench User ' || i, 'CUSTOMER', {now} FROM generate_series(1, {args.users}) i")
+    psql(args.db, "INSERT INTO users (company_id, email, name, role, password_hash, created_at) "
+         f"SELECT {company}, 'admin-' || lpad(i::text, 2, '0') || '@{SEED_DOMAIN}', "
+         f"'Bench Admin ' || i, 'ADMIN', (SELECT password_hash FROM users WHERE id = "
+         f"{args.admin_id}), {now} FROM generate_series(2, {args.admins}) i")
+    psql(args.db, "ANALYZE")
+    print(psql(args.db, "SELECT COUNT(*) FROM users"))
+
+
 def cmd_count_users(args):
+    if args.db.startswith(("postgres://", "postgresql://")):
+        where = f" WHERE email LIKE 'new-{args.tag}-%@{SEED_DOMAIN}'" if args.tag else ""
+        print(psql(args.db, "SELECT COUNT(*) FROM users" + where))
+        return
     conn = connect(args.db)
     if args.tag:
         pattern = f"new-{args.tag}-%@{SEED_DOMAIN}"
@@ -240,6 +270,12 @@ SCENARIOS = [
     ("new-request", "9. new request (`POST /requests`)"),
     ("password", "5. password sign-in (argon2id)"),
     ("dashboard-under-password", "4 during 5: dashboard, `-t1 -c16`"),
+    ("pg-sso-returning", "P2. PostgreSQL, one instance: SSO sign-in, returning user"),
+    ("pg-sso-first", "P3. PostgreSQL, one instance: SSO sign-in, first visit"),
+    ("pg-dashboard", "P4. PostgreSQL, one instance: dashboard"),
+    ("pg3-sso-returning", "N2. 3 instances behind nginx: SSO sign-in, returning user"),
+    ("pg3-sso-first", "N3. 3 instances behind nginx: SSO sign-in, first visit"),
+    ("pg3-dashboard", "N4. 3 instances behind nginx: dashboard"),
 ]
 
 # What a correct answer is, per scenario.
@@ -255,6 +291,12 @@ EXPECTED = {
     "queue": (200, "200"),
     "search": (200, "200"),
     "new-request": (303, "303"),
+    "pg-sso-returning": (303, "303"),
+    "pg-sso-first": (303, "303"),
+    "pg-dashboard": (200, "200"),
+    "pg3-sso-returning": (303, "303"),
+    "pg3-sso-first": (303, "303"),
+    "pg3-dashboard": (200, "200"),
 }
 
 
@@ -300,7 +342,7 @@ def cmd_report(args):
                 check(0 <= extra <= unanswered,
                       f"{tag}: requests grew by {grown} = {r['s303']} answered 303 + {extra} "
                       f"completed after wrk stopped (at most {unanswered} in flight)")
-            if name == "sso-first":
+            if name in ("sso-first", "pg-sso-first", "pg3-sso-first"):
                 grown = r["users_after"] - r["users_before"]
                 # wrk stops at the deadline with requests in flight: the server
                 # completes them (a user row each) but wrk never reads the 303.
@@ -370,6 +412,22 @@ def cmd_report(args):
         rps = med("new-request", "rps")
         targets.append(f"{rps:,.0f} new requests a second (target ≥ 2,000): "
                        f"{'met' if rps >= 2000 else 'NOT met'}")
+    for pg, lite, floor in (("pg-sso-returning", "sso-returning", 0.5),
+                            ("pg-dashboard", "dashboard", 0.9)):
+        if med(pg, "rps") and med(lite, "rps"):
+            ratio = med(pg, "rps") / med(lite, "rps")
+            targets.append(f"PostgreSQL {lite} at {ratio:.2f}× SQLite's (target ≥ {floor}×): "
+                           f"{'met' if ratio >= floor else 'NOT met'}")
+    if med("pg-sso-first", "rps"):
+        rps = med("pg-sso-first", "rps")
+        targets.append(f"PostgreSQL first visits: {rps:,.0f} new users a second (target ≥ 3,000): "
+                       f"{'met' if rps >= 3000 else 'NOT met'}")
+    for name in ("sso-returning", "sso-first", "dashboard", "request-page", "queue", "search",
+                 "new-request"):
+        if med(name, "p99_us") is not None and name not in ("queue", "search"):
+            p99 = med(name, "p99_us") / 1000
+            targets.append(f"SQLite {name} p99 {p99:.1f} ms at 64 connections (target ≤ 10 ms): "
+                           f"{'met' if p99 <= 10 else 'NOT met'}")
     if meta.get("uploads"):
         u = json.loads(meta["uploads"])
         ok_up = all(st == 303 for st in u["statuses"])
@@ -441,7 +499,8 @@ def main():
     s.add_argument("--admin-id", type=int, required=True)
     s.add_argument("--users", type=int, default=10_000)
     s.add_argument("--admins", type=int, default=50, help="admins in all, the CLI's included")
-    s.set_defaults(fn=cmd_seed)
+    s.set_defaults(fn=lambda a: (cmd_seed_pg if a.db.startswith(("postgres://", "postgresql://"))
+                                 else cmd_seed)(a))
 
     s = sub.add_parser("count-users")
     s.add_argument("--db", required=True)

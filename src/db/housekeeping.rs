@@ -34,7 +34,7 @@ pub fn optimize(db: &Db) {
     let done = db
         .conn()
         .map_err(|e| e.to_string())
-        .and_then(|mut conn| match &mut *conn {
+        .and_then(|mut conn| match &mut **conn {
             DbConn::Sqlite(c) => c
                 .batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
                 .map_err(|e| e.to_string()),

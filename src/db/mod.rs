@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::result::DatabaseErrorKind;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
@@ -47,6 +47,40 @@ pub enum DbConn {
 pub type DbBackend = MultiBackend;
 pub type DbPool = Pool<Manager>;
 pub type Conn = PooledConnection<Manager>;
+
+/// A pooled connection and whether it was found dead: a query on it failed
+/// because the connection was lost ([`DbError::is_lost`]). The pool drops
+/// such a connection when it comes back ([`Manager::has_broken`]) instead
+/// of testing every connection with a query at every checkout — a round trip
+/// on each request, on PostgreSQL.
+pub struct Pooled {
+    conn: DbConn,
+    lost: bool,
+}
+
+impl Pooled {
+    /// Passes `result` through, noting whether it says the connection is
+    /// gone.
+    pub fn check<T>(&mut self, result: Result<T, DbError>) -> Result<T, DbError> {
+        if result.as_ref().err().is_some_and(DbError::is_lost) {
+            self.lost = true;
+        }
+        result
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
 
 /// Runs the same query-builder code on the inner connection of each
 /// backend, for what the common subset of [`DbConn`] lacks (`ON CONFLICT`):
@@ -105,6 +139,10 @@ pub enum DbError {
     /// The database was too busy to take the work in time.
     #[error("the database is busy: {0}")]
     Busy(&'static str),
+    /// The connection to the database is gone (PostgreSQL restarted or
+    /// unreachable): this connection is dropped, a new one is made.
+    #[error("the database connection was lost")]
+    Lost,
 }
 
 impl From<diesel::result::Error> for DbError {
@@ -126,24 +164,24 @@ impl From<diesel::result::Error> for DbError {
             {
                 DbError::Busy("another writer holds the database")
             }
-            DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                DbError::Busy("the database connection was lost")
-            }
+            DatabaseError(DatabaseErrorKind::ClosedConnection, _) => DbError::Lost,
             DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 DbError::Busy("a concurrent write conflicted")
             }
+            DatabaseError(DatabaseErrorKind::Unknown, info) if pg_lost(info.message()) => {
+                DbError::Lost
+            }
             DatabaseError(DatabaseErrorKind::Unknown, info) if pg_unavailable(info.message()) => {
-                DbError::Busy("the database does not answer")
+                DbError::Busy("the database does not answer in time")
             }
             _ => DbError::Query(e),
         }
     }
 }
 
-/// libpq's and the server's texts for a connection that is gone or a
-/// statement the server gave up on: no SQLSTATE reaches diesel for the
-/// former, and diesel maps no kind for the latter.
-fn pg_unavailable(message: &str) -> bool {
+/// libpq's and the server's texts for a connection that is gone: no
+/// SQLSTATE reaches diesel for them.
+fn pg_lost(message: &str) -> bool {
     [
         "server closed the connection",
         "no connection to the server",
@@ -151,9 +189,19 @@ fn pg_unavailable(message: &str) -> bool {
         "could not receive data from server",
         "could not send data to server",
         "connection to server",
-        "canceling statement due to statement timeout",
-        "deadlock detected",
         "the database system is",
+    ]
+    .iter()
+    .any(|text| message.contains(text))
+}
+
+/// The server's texts for a statement it gave up on (the statement or lock
+/// timeout, a deadlock): diesel maps no kind for them.
+fn pg_unavailable(message: &str) -> bool {
+    [
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
+        "deadlock detected",
     ]
     .iter()
     .any(|text| message.contains(text))
@@ -175,7 +223,12 @@ impl DbError {
     /// lock past the busy timeout, the pool had no connection, PostgreSQL
     /// did not answer): worth a 503 and a retry, not a 500.
     pub fn is_busy(&self) -> bool {
-        matches!(self, DbError::Pool(_) | DbError::Busy(_))
+        matches!(self, DbError::Pool(_) | DbError::Busy(_) | DbError::Lost)
+    }
+
+    /// True when the connection the error came from is gone.
+    pub fn is_lost(&self) -> bool {
+        matches!(self, DbError::Lost)
     }
 }
 
@@ -188,10 +241,24 @@ pub struct Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        self.open().map(|conn| Pooled { conn, lost: false })
+    }
+
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), Self::Error> {
+        conn.conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        conn.lost || std::thread::panicking() || conn.conn.is_broken()
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConn, diesel::r2d2::Error> {
         use diesel::r2d2::Error;
         match self.backend {
             Backend::Sqlite => {
@@ -216,20 +283,7 @@ impl ManageConnection for Manager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || conn.is_broken()
-    }
 }
-
-/// No customisation: the settings are made in [`Manager::connect`].
-#[derive(Debug)]
-struct Plain;
-impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Plain {}
 
 /// Accepts `portico.db`, `sqlite://portico.db` and `sqlite:portico.db`.
 pub fn database_path(url: &str) -> &str {
@@ -280,7 +334,9 @@ pub fn connect(database_url: &str) -> Result<DbPool, String> {
             Backend::Sqlite => Duration::from_secs(10),
             Backend::Postgres => Duration::from_secs(3),
         })
-        .connection_customizer(Box::new(Plain))
+        // No query at every checkout: a connection found dead by a query is
+        // dropped when it comes back (`Pooled`).
+        .test_on_check_out(false)
         .build(Manager { url, backend })
         .map_err(|e| format!("cannot open the database {shown}: {e}"))?;
     let mut conn = pool
@@ -395,7 +451,8 @@ impl Db {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            conn.check(result)
         })
         .await
         .map_err(|_| DbError::Canceled)?
@@ -420,7 +477,8 @@ impl Db {
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let mut conn = self.pool.get()?;
-        transaction(&mut conn, &*self.listener, f)
+        let result = transaction(&mut conn, &*self.listener, f);
+        conn.check(result)
     }
 
     /// Answers once the database answers a query (`/healthz`).

@@ -21,8 +21,8 @@
 //! full queue refuses at once: the server degrades to clean 503s, never to
 //! a hang, and recovers by itself.
 
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
@@ -30,6 +30,8 @@ use tokio::sync::oneshot;
 use super::models::{Method, User};
 use super::{DbConn, DbError, DbPool, Listener, Tx};
 
+/// Writer threads on PostgreSQL.
+pub const PG_THREADS: usize = 4;
 /// The most pieces of work one transaction carries.
 pub const MAX_BATCH: usize = 256;
 /// Work queued longer than this is answered "busy" without running.
@@ -117,13 +119,24 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread; it stops when every handle is dropped.
-    pub fn spawn(pool: DbPool, listener: Arc<dyn Listener>) -> Result<Writer, String> {
+    /// Starts `threads` writer threads (one on SQLite, whose writes are one
+    /// at a time anyway; [`PG_THREADS`] on PostgreSQL, where transactions run
+    /// side by side and each statement is a round trip); they stop when
+    /// every handle is dropped.
+    pub fn spawn(
+        pool: DbPool,
+        listener: Arc<dyn Listener>,
+        threads: usize,
+    ) -> Result<Writer, String> {
         let (queue, work) = sync_channel::<Box<dyn Task>>(QUEUE);
-        std::thread::Builder::new()
-            .name("portico-writer".into())
-            .spawn(move || run(work, pool, &*listener))
-            .map_err(|e| format!("cannot start the writer thread: {e}"))?;
+        let work = Arc::new(Mutex::new(work));
+        for n in 0..threads.max(1) {
+            let (work, pool, listener) = (work.clone(), pool.clone(), listener.clone());
+            std::thread::Builder::new()
+                .name(format!("portico-writer-{n}"))
+                .spawn(move || run(&work, pool, &*listener))
+                .map_err(|e| format!("cannot start the writer thread: {e}"))?;
+        }
         Ok(Writer { queue })
     }
 
@@ -179,15 +192,22 @@ fn busy_reason(e: &DbError) -> &'static str {
     }
 }
 
-fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, listener: &dyn Listener) {
-    while let Ok(first) = work.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match work.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+/// The next batch: waits for one piece of work, then takes what else is
+/// queued, up to [`MAX_BATCH`]. `None` once every handle is gone.
+fn next_batch(work: &Mutex<Receiver<Box<dyn Task>>>) -> Option<Vec<Box<dyn Task>>> {
+    let work = work.lock().ok()?;
+    let mut batch = vec![work.recv().ok()?];
+    while batch.len() < MAX_BATCH {
+        match work.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
         }
+    }
+    Some(batch)
+}
+
+fn run(work: &Mutex<Receiver<Box<dyn Task>>>, pool: DbPool, listener: &dyn Listener) {
+    while let Some(batch) = next_batch(work) {
         let (mut live, stale): (Vec<_>, Vec<_>) = batch
             .into_iter()
             .partition(|job| job.queued_at().elapsed() < MAX_WAIT);
@@ -207,7 +227,8 @@ fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, listener: &dyn Listener) {
                 continue;
             }
         };
-        match transaction(&mut conn, listener, &mut live) {
+        let outcome = transaction(&mut conn, listener, &mut live);
+        match conn.check(outcome) {
             Ok(()) => {
                 for job in live {
                     job.finish(Ok(()));
@@ -225,6 +246,7 @@ fn run(work: Receiver<Box<dyn Task>>, pool: DbPool, listener: &dyn Listener) {
             Err(_) => {
                 for mut job in live {
                     let outcome = transaction(&mut conn, listener, std::slice::from_mut(&mut job));
+                    let outcome = conn.check(outcome);
                     if let Err(e) = &outcome {
                         log::warn!("a sign-in write failed: {e}");
                     }
@@ -269,7 +291,7 @@ mod tests {
     async fn one_failure_does_not_take_its_batch_down() {
         let dir = tempfile::tempdir().unwrap();
         let pool = crate::db::connect(&dir.path().join("w.db").to_string_lossy()).unwrap();
-        let writer = Writer::spawn(pool.clone(), Arc::new(())).unwrap();
+        let writer = Writer::spawn(pool.clone(), Arc::new(()), 1).unwrap();
         let failing = |tx: &mut Tx<'_>, _: &mut Batch| -> Result<(), DbError> {
             diesel::sql_query("INSERT INTO settings (key, value) VALUES ('half', 'v')")
                 .execute(&mut **tx)?;

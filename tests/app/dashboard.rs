@@ -44,7 +44,7 @@ async fn changes_behind_the_apps_back_end_sessions_within_the_cache_ttl() {
     let wait = portico::cache::TTL + std::time::Duration::from_millis(200);
     diesel::update(users::table.find(amy.id))
         .set(users::session_epoch.eq(amy.session_epoch + 1))
-        .execute(&mut app.conn())
+        .execute(&mut **app.conn())
         .unwrap();
     tokio::time::sleep(wait).await;
     assert_eq!(app.get("/dashboard").await.status().as_u16(), 303);
@@ -53,7 +53,7 @@ async fn changes_behind_the_apps_back_end_sessions_within_the_cache_ttl() {
     assert_eq!(app.get("/dashboard").await.status().as_u16(), 200);
     diesel::update(users::table.find(amy.id))
         .set(users::disabled.eq(true))
-        .execute(&mut app.conn())
+        .execute(&mut **app.conn())
         .unwrap();
     // A disabled user's next sign-in is refused at once: it reads the database.
     let (status, code) =
@@ -128,7 +128,7 @@ async fn sign_out_needs_the_csrf_token_and_goes_to_the_company_url() {
     use portico::db::schema::companies;
     diesel::update(companies::table.find(acme.company.id))
         .set(companies::signout_url.eq("https://app.acme.test/bye"))
-        .execute(&mut app.conn())
+        .execute(&mut **app.conn())
         .unwrap();
     app.sso(&acme.token("amy@acme.test", json!({}))).await;
     let csrf = app.csrf_from("/dashboard").await;

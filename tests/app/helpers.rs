@@ -223,7 +223,7 @@ impl TestApp {
             n: i64,
         }
         diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<Count>(&mut self.conn())
+            .get_result::<Count>(&mut **self.conn())
             .expect("count")
             .n
     }

@@ -316,7 +316,7 @@ async fn disabled_user_is_refused() {
     use portico::db::schema::users;
     diesel::update(users::table.find(jane.id))
         .set(users::disabled.eq(true))
-        .execute(&mut app.conn())
+        .execute(&mut **app.conn())
         .unwrap();
     assert_refused(
         &app,

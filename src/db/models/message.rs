@@ -92,17 +92,20 @@ impl Message {
             .returning(Message::as_returning())
             .get_result(c))?;
         for file in files {
-            diesel::insert_into(attachments::table)
-                .values((
-                    attachments::message_id.eq(message.id),
-                    attachments::request_id.eq(request.id),
-                    attachments::filename.eq(&file.filename),
-                    attachments::content_type.eq(file.content_type),
-                    attachments::size.eq(file.data.len() as i64),
-                    attachments::created_at.eq(now),
-                    attachments::data.eq(&file.data),
-                ))
-                .execute(&mut **tx)?;
+            let row = (
+                attachments::message_id.eq(message.id),
+                attachments::request_id.eq(request.id),
+                attachments::filename.eq(&file.filename),
+                attachments::content_type.eq(file.content_type),
+                attachments::size.eq(file.data.len() as i64),
+                attachments::created_at.eq(now),
+                attachments::data.eq(&file.data),
+            );
+            // On the inner connection: each backend binds the bytes where
+            // they are, where the common connection would copy them first.
+            per_backend!(&mut **tx, |c| diesel::insert_into(attachments::table)
+                .values(row)
+                .execute(c))?;
         }
         Ok(message)
     }
