@@ -143,6 +143,10 @@ pub enum DbError {
     /// unreachable): this connection is dropped, a new one is made.
     #[error("the database connection was lost")]
     Lost,
+    /// A concurrent transaction wrote the same rows first (PostgreSQL: a
+    /// deadlock or a serialization failure): worth running again.
+    #[error("a concurrent write conflicted")]
+    Conflict,
 }
 
 impl From<diesel::result::Error> for DbError {
@@ -165,8 +169,11 @@ impl From<diesel::result::Error> for DbError {
                 DbError::Busy("another writer holds the database")
             }
             DatabaseError(DatabaseErrorKind::ClosedConnection, _) => DbError::Lost,
-            DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                DbError::Busy("a concurrent write conflicted")
+            DatabaseError(DatabaseErrorKind::SerializationFailure, _) => DbError::Conflict,
+            DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("deadlock detected") =>
+            {
+                DbError::Conflict
             }
             DatabaseError(DatabaseErrorKind::Unknown, info) if pg_lost(info.message()) => {
                 DbError::Lost
@@ -196,12 +203,11 @@ fn pg_lost(message: &str) -> bool {
 }
 
 /// The server's texts for a statement it gave up on (the statement or lock
-/// timeout, a deadlock): diesel maps no kind for them.
+/// timeout): diesel maps no kind for them.
 fn pg_unavailable(message: &str) -> bool {
     [
         "canceling statement due to statement timeout",
         "canceling statement due to lock timeout",
-        "deadlock detected",
     ]
     .iter()
     .any(|text| message.contains(text))
@@ -223,7 +229,17 @@ impl DbError {
     /// lock past the busy timeout, the pool had no connection, PostgreSQL
     /// did not answer): worth a 503 and a retry, not a 500.
     pub fn is_busy(&self) -> bool {
-        matches!(self, DbError::Pool(_) | DbError::Busy(_) | DbError::Lost)
+        matches!(
+            self,
+            DbError::Pool(_) | DbError::Busy(_) | DbError::Lost | DbError::Conflict
+        )
+    }
+
+    /// True when the work lost a race with a concurrent transaction (a
+    /// unique row written first, a deadlock): run again, it decides
+    /// differently (it finds the row).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, DbError::Conflict) || self.is_unique_violation()
     }
 
     /// True when the connection the error came from is gone.

@@ -1,4 +1,4 @@
-//! The write path of sign-ins: one thread that owns the writing, takes the
+//! The write path of sign-ins: a thread that owns the writing, takes the
 //! work queued by all HTTP workers and runs it in batches, each batch one
 //! `BEGIN IMMEDIATE` transaction. A waiter is answered only after its batch
 //! committed, so nothing answered is lost; the cost of a transaction (the
@@ -16,18 +16,26 @@
 //! What the pieces change is told to the [`Listener`] (the cache) once
 //! their batch is committed, before any of them is answered.
 //!
+//! On PostgreSQL several writer threads ([`PG_THREADS`]) take batches side
+//! by side: each statement is a round trip there, and rows are locked as
+//! they are written. Two batches (of two threads or two instances) may then
+//! race for one unique row (a first sign-in's email, a `jti`): the loser's
+//! batch fails with a unique violation or a deadlock, is rolled back, and
+//! each of its pieces runs again alone — and finds the row the winner wrote.
+//!
 //! Work that waited longer than [`MAX_WAIT`] (another process holding the
 //! database's write lock, say) is answered "busy" without running, and a
 //! full queue refuses at once: the server degrades to clean 503s, never to
 //! a hang, and recovers by itself.
 
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::models::{Method, User};
+use super::models::{Method, NewSsoEvent, SsoSecret, User};
 use super::{DbConn, DbError, DbPool, Listener, Tx};
 
 /// Writer threads on PostgreSQL.
@@ -39,12 +47,18 @@ pub const MAX_WAIT: Duration = Duration::from_secs(10);
 /// Work waiting at once; more is refused at once with "busy".
 const QUEUE: usize = 16_384;
 
-/// What the pieces of one batch write together, at its end.
+/// What the pieces of one batch read once and write together, at its end.
 #[derive(Default)]
 pub struct Batch {
     /// Users who signed in through SSO, with the time.
     sso_logins: Vec<i64>,
     now: i64,
+    /// The `ok` events of those sign-ins.
+    sign_ins: Vec<NewSsoEvent>,
+    /// Secrets as read in this transaction, by id (`None`: not usable).
+    secrets: HashMap<i64, Option<SsoSecret>>,
+    /// Secrets whose use is to be recorded.
+    touched: Vec<i64>,
 }
 
 impl Batch {
@@ -54,9 +68,46 @@ impl Batch {
         self.now = self.now.max(now);
     }
 
+    /// Records a sign-in's `ok` event, written with the batch.
+    pub fn sign_in_event(&mut self, event: NewSsoEvent) {
+        self.sign_ins.push(event);
+    }
+
+    /// The secret `id` if it is usable at `now`, read from the database once
+    /// a batch: the sign-ins of one batch are one transaction, and see one
+    /// secret alike.
+    pub fn usable_secret(
+        &mut self,
+        tx: &mut Tx<'_>,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<SsoSecret>, DbError> {
+        if let Some(secret) = self.secrets.get(&id) {
+            return Ok(secret.clone());
+        }
+        let secret = SsoSecret::find_usable(tx, id, now)?;
+        self.secrets.insert(id, secret.clone());
+        Ok(secret)
+    }
+
+    /// Records a use of `secret` at `now`, at most once a minute
+    /// ([`SsoSecret::needs_touch`]), written with the batch.
+    pub fn touch_secret(&mut self, secret: &SsoSecret, now: i64) {
+        if secret.needs_touch(now) && !self.touched.contains(&secret.id) {
+            self.touched.push(secret.id);
+            self.now = self.now.max(now);
+        }
+    }
+
     fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), DbError> {
         if !self.sso_logins.is_empty() {
             User::record_logins(tx, &self.sso_logins, Method::Sso, self.now)?;
+        }
+        if !self.sign_ins.is_empty() {
+            NewSsoEvent::insert_sign_ins(tx, std::mem::take(&mut self.sign_ins))?;
+        }
+        for id in std::mem::take(&mut self.touched) {
+            SsoSecret::touch(tx, id, self.now)?;
         }
         Ok(())
     }
@@ -234,8 +285,11 @@ fn run(work: &Mutex<Receiver<Box<dyn Task>>>, pool: DbPool, listener: &dyn Liste
                     job.finish(Ok(()));
                 }
             }
-            // A locked database fails every piece alike: no use retrying.
-            Err(e) if e.is_busy() || live.len() == 1 => {
+            // A locked database fails every piece alike: no use retrying;
+            // nor is there for one piece that failed by itself. A race lost
+            // to another transaction (PostgreSQL: another writer thread or
+            // instance wrote the same unique row first) is run again.
+            Err(e) if !e.is_conflict() && (e.is_busy() || live.len() == 1) => {
                 log::warn!("a batch of {} sign-in writes failed: {e}", live.len());
                 let why = busy_reason(&e);
                 for job in live {

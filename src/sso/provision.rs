@@ -142,7 +142,8 @@ pub fn admit_and_apply(
     now: i64,
     ip: Option<&str>,
 ) -> Result<Result<SignedIn, Box<Refusal>>, DbError> {
-    let secret = SsoSecret::find_usable(tx, verified.secret_id, now)?
+    let secret = batch
+        .usable_secret(tx, verified.secret_id, now)?
         .filter(|s| s.created_at == verified.secret_created_at);
     let admitted = match secret {
         // Rotated or revoked since the read phase: check 6 fails after all.
@@ -180,8 +181,8 @@ pub fn admit_and_apply(
     match admitted {
         Ok(admission) => {
             let signed_in = apply(tx, batch, verified, admission, now, ip)?;
-            if let Some(secret) = secret {
-                secret.touch(tx, now)?;
+            if let Some(secret) = &secret {
+                batch.touch_secret(secret, now);
             }
             Ok(Ok(signed_in))
         }
@@ -234,7 +235,7 @@ fn apply(
     }
     user.last_login_at = Some(now);
     user.last_login_method = Some(Method::Sso);
-    NewSsoEvent {
+    batch.sign_in_event(NewSsoEvent {
         company_id: company.id,
         created_at: now,
         outcome: SsoEvent::OK.to_owned(),
@@ -242,8 +243,7 @@ fn apply(
         user_id: Some(user.id),
         ip: ip.map(str::to_owned),
         iss: verified.claims.iss.clone(),
-    }
-    .insert(tx)?;
+    });
     Ok(SignedIn {
         user,
         company_public_id: company.public_id.clone(),

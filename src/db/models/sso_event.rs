@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::db::schema::sso_events;
-use crate::db::{DbBackend, DbConn, DbError, Tx};
+use crate::db::{DbBackend, DbConn, DbError, Tx, per_backend};
 use crate::input::proxies::Network;
 
 /// One SSO attempt for a known company, as recorded: the audit log of
@@ -56,6 +56,31 @@ fn cut(s: Option<String>) -> Option<String> {
 }
 
 impl NewSsoEvent {
+    /// Records sign-ins (`ok` events), each a row of its own, in one
+    /// statement: a batch of sign-ins writes its events together.
+    pub fn insert_sign_ins(tx: &mut Tx<'_>, events: Vec<NewSsoEvent>) -> Result<(), DbError> {
+        let rows: Vec<Row> = events
+            .into_iter()
+            .map(|e| Row {
+                event: NewSsoEvent {
+                    subject: cut(e.subject),
+                    iss: cut(e.iss),
+                    ..e
+                },
+                count: 1,
+            })
+            .collect();
+        // 9 values a row: far below either backend's limit on parameters.
+        // Batch inserts are per backend in diesel (SQLite's differs), so on
+        // the inner connection.
+        for chunk in rows.chunks(256) {
+            per_backend!(&mut **tx, |c| diesel::insert_into(sso_events::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(())
+    }
+
     /// Records the event: a sign-in as a row of its own; a refusal counted
     /// into its minute's row (one statement either way, so the sign-in path
     /// pays no more than one insert did).
@@ -66,10 +91,7 @@ impl NewSsoEvent {
             ..self.clone()
         };
         if event.outcome == SsoEvent::OK {
-            diesel::insert_into(sso_events::table)
-                .values(&Row { event, count: 1 })
-                .execute(&mut **tx)?;
-            return Ok(());
+            return NewSsoEvent::insert_sign_ins(tx, vec![event]);
         }
         // Refusals are counted per client network (an IPv6 host holds a
         // whole /64: one row, not one per address it picks).

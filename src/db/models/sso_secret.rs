@@ -126,11 +126,13 @@ impl SsoSecret {
     /// Records a use, at most once a minute: the page shows minutes. The
     /// cached copy keeps its older time: only Settings → SSO shows it, and
     /// that page reads the database.
-    pub fn touch(&self, tx: &mut Tx<'_>, now: i64) -> Result<(), DbError> {
-        if self.last_used_at.is_some_and(|t| now - t < 60) {
-            return Ok(());
-        }
-        diesel::update(sso_secrets::table.find(self.id))
+    pub fn needs_touch(&self, now: i64) -> bool {
+        self.last_used_at.is_none_or(|t| now - t >= 60)
+    }
+
+    /// Records a use of secret `id` at `now`.
+    pub fn touch(tx: &mut Tx<'_>, id: i64, now: i64) -> Result<(), DbError> {
+        diesel::update(sso_secrets::table.find(id))
             .set(sso_secrets::last_used_at.eq(now))
             .execute(&mut **tx)?;
         Ok(())
