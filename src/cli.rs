@@ -21,7 +21,8 @@ use crate::sso::mint::{self, LinkClaims};
     about = "Self-hosted customer portal with JWT single sign-on"
 )]
 pub struct Cli {
-    /// The database to use: an SQLite file's path (overrides DATABASE_URL).
+    /// The database to use: an SQLite file's path or a postgres:// URL
+    /// (overrides DATABASE_URL).
     #[arg(long, global = true, value_name = "PATH")]
     pub database: Option<String>,
     #[command(subcommand)]

@@ -15,7 +15,8 @@ pub const SESSION_KEY_BYTES: usize = 64;
 pub struct Settings {
     /// `PORTICO_BIND`: the address to listen on. Default `127.0.0.1:8080`.
     pub bind: String,
-    /// `DATABASE_URL`: the SQLite file (`sqlite://` prefix accepted).
+    /// `DATABASE_URL`: the SQLite file (`sqlite://` prefix accepted), or a
+    /// `postgres://` / `postgresql://` URL (see `db::Backend::of`).
     /// Default `portico.db`.
     pub database_url: String,
     /// `PORTICO_BASE_URL`: the URL users reach the portal at, used in links,
@@ -46,7 +47,8 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
-            .field("database_url", &self.database_url)
+            // A PostgreSQL URL may carry a password: never shown.
+            .field("database_url", &crate::db::redacted(&self.database_url))
             .field("base_url", &self.base_url)
             .field("session_key", &self.session_key.as_ref().map(|_| "[set]"))
             .field("allow_signup", &self.allow_signup)

@@ -318,13 +318,30 @@ pub fn pg_url(url: &str) -> String {
     format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_S}")
 }
 
-/// What the log may show of a database URL: never its password.
+/// What the log may show of a database URL: never its password (given
+/// before the host or as a `password=` parameter).
 pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let shown = match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             format!("{}://…@{}", &url[..scheme], &url[at + 1..])
         }
         _ => database_path(url).to_owned(),
+    };
+    match shown.split_once('?') {
+        Some((base, query)) if query.contains("password=") => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .map(|kv| {
+                    if kv.starts_with("password=") {
+                        "password=…"
+                    } else {
+                        kv
+                    }
+                })
+                .collect();
+            format!("{base}?{}", kept.join("&"))
+        }
+        _ => shown,
     }
 }
 
@@ -530,6 +547,27 @@ pub fn now() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use super::{Backend, redacted};
+
+    #[test]
+    fn the_scheme_picks_the_backend_and_the_log_never_shows_a_password() {
+        assert_eq!(Backend::of("postgres://u:pw@db/p"), Backend::Postgres);
+        assert_eq!(Backend::of("PostgreSQL://db/p"), Backend::Postgres);
+        assert_eq!(Backend::of("portico.db"), Backend::Sqlite);
+        assert_eq!(Backend::of("sqlite://postgres.db"), Backend::Sqlite);
+        assert_eq!(Backend::of("./postgres://x"), Backend::Sqlite);
+        assert_eq!(
+            redacted("postgres://u:s3cret@db:5432/p?sslmode=require"),
+            "postgres://…@db:5432/p?sslmode=require"
+        );
+        assert!(!redacted("postgresql://u:s3cret@db/p").contains("s3cret"));
+        assert_eq!(redacted("sqlite://data/p.db"), "data/p.db");
+        assert_eq!(
+            redacted("postgres://db/p?user=u&password=s3cret"),
+            "postgres://db/p?user=u&password=…"
+        );
+    }
+
     #[test]
     fn database_urls_may_carry_the_sqlite_scheme() {
         assert_eq!(super::database_path("portico.db"), "portico.db");
