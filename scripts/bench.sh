@@ -336,7 +336,8 @@ USERS_END=$(users)
 
 # The same scenarios 2-4 on PostgreSQL: one instance, then three behind nginx
 # (round robin), on a throw-away cluster of Debian's server with its default
-# durability (synchronous_commit on: a commit is on disk when answered).
+# durability (synchronous_commit on: a commit is on disk when answered), seeded
+# with the same users, requests and messages as the SQLite file.
 if [ -z "${BENCH_NO_PG:-}" ]; then
     stop_portico
     step "PostgreSQL: a throw-away cluster, seeded like the SQLite file"
@@ -353,6 +354,8 @@ if [ -z "${BENCH_NO_PG:-}" ]; then
     PG_USERS=$(bench_py seed --db "$PG" --company "$COMPANY" --admin-id "$ADMIN_ID" \
         --users "$USERS" --admins "$ADMINS")
     say "   company $COMPANY, $PG_USERS users"
+    step "PostgreSQL: the same $REQUESTS support requests and $MESSAGES messages (search index by the triggers)"
+    say "   $(bench_py copy-to-pg --db "$WORK/bench.db" --pg "$PG" --last-request "$PAGE_ID")"
 
     # pg_scenarios PREFIX BASE: scenarios 2, 3 and 4 against BASE, recorded as PREFIX-…
     pg_scenarios() {

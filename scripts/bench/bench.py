@@ -23,6 +23,7 @@ import http.client
 import json
 import random
 import re
+import os
 import sqlite3
 import subprocess
 import statistics
@@ -111,6 +112,36 @@ def cmd_seed_pg(args):
          f"{args.admin_id}), {now} FROM generate_series(2, {args.admins}) i")
     psql(args.db, "ANALYZE")
     print(psql(args.db, "SELECT COUNT(*) FROM users"))
+
+
+def cmd_copy_to_pg(args):
+    """The seeded support requests and messages of the SQLite file (ids up to
+    --last-request), copied into the PostgreSQL database: the same rows, so that
+    the dashboard of one backend is compared with the other's on the same data.
+    The ids come out equal (both databases seeded the same users in the same
+    order, and identity columns count from 1); PostgreSQL's triggers build its
+    search index."""
+    import csv
+    import tempfile
+    src = connect(args.db)
+    tables = {
+        "requests": ("company_id, project_id, requester_id, assignee_id, subject, status, "
+                     "priority, created_at, updated_at, public_updated_at", "id"),
+        "messages": ("request_id, author_id, body, html, internal, created_at", "request_id"),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        for table, (cols, key) in tables.items():
+            path = os.path.join(tmp, f"{table}.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f)
+                for row in src.execute(f"SELECT {cols} FROM {table} WHERE {key} <= ? ORDER BY id",
+                                       (args.last_request,)):
+                    w.writerow(["" if v is None else v for v in row])
+            psql(args.pg, f"\\copy {table} ({cols}) FROM '{path}' WITH (FORMAT csv)")
+    psql(args.pg, "ANALYZE")
+    print(psql(args.pg, "SELECT (SELECT COUNT(*) FROM requests) || ' requests, ' || "
+                        "(SELECT COUNT(*) FROM messages) || ' messages'"))
 
 
 def cmd_count_users(args):
@@ -501,6 +532,12 @@ def main():
     s.add_argument("--admins", type=int, default=50, help="admins in all, the CLI's included")
     s.set_defaults(fn=lambda a: (cmd_seed_pg if a.db.startswith(("postgres://", "postgresql://"))
                                  else cmd_seed)(a))
+
+    s = sub.add_parser("copy-to-pg")
+    s.add_argument("--db", required=True, help="the seeded SQLite file")
+    s.add_argument("--pg", required=True, help="the PostgreSQL URL")
+    s.add_argument("--last-request", type=int, required=True)
+    s.set_defaults(fn=cmd_copy_to_pg)
 
     s = sub.add_parser("count-users")
     s.add_argument("--db", required=True)
