@@ -14,12 +14,18 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-fn skipped() -> bool {
-    if on_postgres() {
-        return false;
+/// Two instances on one fresh PostgreSQL database, with a company; `None`
+/// on SQLite (said on stderr).
+async fn two_instances() -> Option<(TestApp, TestApp, TestCompany)> {
+    if !on_postgres() {
+        eprintln!("skipped on SQLite: set {PG_VAR} to run it on PostgreSQL");
+        return None;
     }
-    eprintln!("skipped on SQLite: set {PG_VAR} to run it on PostgreSQL");
-    true
+    let a = spawn_app().await;
+    let url = a.database_url.clone();
+    let b = spawn_app_with(|s| s.database_url = url).await;
+    let acme = a.company("Acme");
+    Some((a, b, acme))
 }
 
 /// Waits until `done` holds, at most `within`; how long it took.
@@ -36,13 +42,9 @@ async fn until(within: Duration, mut done: impl AsyncFnMut() -> bool) -> Option<
 
 #[tokio::test]
 async fn a_session_and_a_disabled_user_hold_on_every_instance() {
-    if skipped() {
+    let Some((a, b, acme)) = two_instances().await else {
         return;
-    }
-    let a = spawn_app().await;
-    let url = a.database_url.clone();
-    let b = spawn_app_with(|s| s.database_url = url).await;
-    let acme = a.company("Acme");
+    };
     let res = a.sso(&acme.token("pat@acme.test", json!({}))).await;
     assert_eq!(res.status().as_u16(), 303);
 
@@ -77,13 +79,9 @@ async fn a_session_and_a_disabled_user_hold_on_every_instance() {
 
 #[tokio::test]
 async fn a_rotation_and_a_used_jti_hold_on_every_instance_at_once() {
-    if skipped() {
+    let Some((a, b, acme)) = two_instances().await else {
         return;
-    }
-    let a = spawn_app().await;
-    let url = a.database_url.clone();
-    let b = spawn_app_with(|s| s.database_url = url).await;
-    let acme = a.company("Acme");
+    };
 
     // A jti used on a is refused on b.
     let once = acme.token("one@acme.test", json!({"jti": "once"}));
