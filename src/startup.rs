@@ -219,23 +219,26 @@ fn looks_like_jwt(s: &str) -> bool {
 
 const SESSION_KEY_SETTING: &str = "session_key";
 
-/// The session key: from `PORTICO_SESSION_KEY`, else generated once and kept
-/// in the database so a restart keeps everyone signed in.
-/// The dummy password hash all instances share, made by the first.
+/// The dummy password hash all instances share, made by the first (argon2
+/// runs only when the database has none, outside the write transaction).
 fn dummy_hash(db: &Db) -> Result<String, String> {
     use crate::auth::password::{DUMMY_SETTING, make_dummy};
     let err = |e: &dyn std::fmt::Display| format!("the login's dummy hash: {e}");
-    let mut conn = db.conn().map_err(|e| err(&e))?;
-    if let Some(kept) = Setting::get(&mut conn, DUMMY_SETTING).map_err(|e| err(&e))? {
+    if let Some(kept) = db
+        .read_blocking(|conn| Setting::get(conn, DUMMY_SETTING))
+        .map_err(|e| err(&e))?
+    {
         return Ok(kept);
     }
-    drop(conn);
     let made = make_dummy().map_err(|e| err(&e))?;
-    db.write_blocking(|tx| Setting::get_or_insert_with(tx, DUMMY_SETTING, || made))
+    db.write_blocking(|tx| Setting::get_or_insert(tx, DUMMY_SETTING, made))
         .map(|(kept, _)| kept)
         .map_err(|e| err(&e))
 }
 
+/// The session key: from `PORTICO_SESSION_KEY`, else generated once and kept
+/// in the database so a restart keeps everyone signed in (and every instance
+/// seals cookies with the same key).
 fn session_key(db: &Db, settings: &Settings) -> Result<Key, String> {
     if settings.session_key.is_none()
         && settings
@@ -254,9 +257,11 @@ fn session_key(db: &Db, settings: &Settings) -> Result<Key, String> {
     }
     let (kept, made) = db
         .write_blocking(|tx| {
-            Setting::get_or_insert_with(tx, SESSION_KEY_SETTING, || {
-                config::encode_session_key(Key::generate().master())
-            })
+            Setting::get_or_insert(
+                tx,
+                SESSION_KEY_SETTING,
+                config::encode_session_key(Key::generate().master()),
+            )
         })
         .map_err(|e| format!("session key: {e}"))?;
     if made {

@@ -31,15 +31,12 @@ const OPTIMIZE_EVERY: Duration = Duration::from_secs(15 * 60);
 /// search found. PostgreSQL's autovacuum keeps its own statistics: nothing
 /// to do there.
 pub fn optimize(db: &Db) {
-    let done = db
-        .conn()
-        .map_err(|e| e.to_string())
-        .and_then(|mut conn| match &mut **conn {
-            DbConn::Sqlite(c) => c
-                .batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
-                .map_err(|e| e.to_string()),
-            DbConn::Pg(_) => Ok(()),
-        });
+    let done = db.read_blocking(|conn| match conn {
+        DbConn::Sqlite(c) => {
+            Ok(c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?)
+        }
+        DbConn::Pg(_) => Ok(()),
+    });
     if let Err(e) = done {
         log::warn!("could not refresh the query planner's statistics: {e}");
     }
@@ -83,10 +80,13 @@ impl Trimmer {
             }
         };
         // The scans read without the write lock.
-        let mut conn = db.conn()?;
-        let first_live = LiveSession::first_live(&mut conn, now)?;
-        let (crowded, newest) = LiveSession::crowded_since(&mut conn, self.sessions_seen)?;
-        drop(conn);
+        let seen = self.sessions_seen;
+        let (first_live, (crowded, newest)) = db.read_blocking(|conn| {
+            Ok((
+                LiveSession::first_live(conn, now)?,
+                LiveSession::crowded_since(conn, seen)?,
+            ))
+        })?;
         done.sessions += chunked(&|tx| LiveSession::delete_expired(tx, now, first_live, CHUNK))?;
         for ids in crowded.chunks(CHUNK as usize) {
             done.sessions += db.write_blocking(|tx| LiveSession::end_ids(tx, ids))?;

@@ -481,14 +481,10 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            let result = f(&mut conn);
-            conn.check(result)
-        })
-        .await
-        .map_err(|_| DbError::Canceled)?
+        let db = self.clone();
+        actix_web::web::block(move || db.read_blocking(f))
+            .await
+            .map_err(|_| DbError::Canceled)?
     }
 
     /// Runs `f` in one write transaction on the blocking thread pool; once
@@ -502,6 +498,17 @@ impl Db {
         let listener = self.listener.clone();
         self.read(move |conn| transaction(conn, &*listener, f))
             .await
+    }
+
+    /// [`Db::read`] for callers that may block (the housekeeping, the
+    /// start-up).
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut conn = self.pool.get()?;
+        let result = f(&mut conn);
+        conn.check(result)
     }
 
     /// [`Db::write`] for callers that may block (the command line).

@@ -54,23 +54,25 @@ impl Words {
         (!words.is_empty()).then_some(Words(words))
     }
 
-    /// FTS5's words: `"w1" "w2"*`.
-    fn fts5(&self) -> String {
+    /// The words, each quoted with `quote` and followed by `star` when it
+    /// is a prefix, joined by `and`. Words hold only letters and digits, so
+    /// the quotes can hold nothing else.
+    fn spelled(&self, quote: char, star: &str, and: &str) -> String {
         self.0
             .iter()
-            .map(|(w, prefix)| format!("\"{w}\"{}", if *prefix { "*" } else { "" }))
+            .map(|(w, prefix)| format!("{quote}{w}{quote}{}", if *prefix { star } else { "" }))
             .collect::<Vec<_>>()
-            .join(" ")
+            .join(and)
     }
 
-    /// A tsquery of the words: `'w1' & 'w2':*`. Words hold only letters
-    /// and digits, so the quotes can hold nothing else.
+    /// FTS5's words: `"w1" "w2"*`.
+    fn fts5(&self) -> String {
+        self.spelled('"', "*", " ")
+    }
+
+    /// A tsquery of the words: `'w1' & 'w2':*`.
     fn tsquery(&self) -> String {
-        self.0
-            .iter()
-            .map(|(w, prefix)| format!("'{w}'{}", if *prefix { ":*" } else { "" }))
-            .collect::<Vec<_>>()
-            .join(" & ")
+        self.spelled('\'', ":*", " & ")
     }
 }
 

@@ -16,24 +16,14 @@ impl Setting {
             .pop())
     }
 
-    /// The value kept under `key`, else `make()`'s, kept from now on. True
-    /// when it was just made.
-    pub fn get_or_insert_with(
+    /// The value kept under `key`, else `fresh`, kept from now on. True
+    /// when `fresh` was kept. Instances starting together may both find
+    /// nothing: the first insert wins, and the others read what it kept.
+    pub fn get_or_insert(
         tx: &mut Tx<'_>,
         key: &str,
-        make: impl FnOnce() -> String,
+        fresh: String,
     ) -> Result<(String, bool), DbError> {
-        let kept: Option<String> = settings::table
-            .find(key)
-            .select(settings::value)
-            .load(&mut **tx)?
-            .pop();
-        if let Some(kept) = kept {
-            return Ok((kept, false));
-        }
-        // Instances starting together may both find nothing: the first
-        // insert wins, and the others read what it kept.
-        let fresh = make();
         let inserted = per_backend!(&mut **tx, |c| diesel::insert_into(settings::table)
             .values((settings::key.eq(key), settings::value.eq(&fresh)))
             .on_conflict_do_nothing()
@@ -41,10 +31,8 @@ impl Setting {
         if inserted == 1 {
             return Ok((fresh, true));
         }
-        let kept = settings::table
-            .find(key)
-            .select(settings::value)
-            .first(&mut **tx)?;
+        let kept = Setting::get(tx, key)?
+            .ok_or(DbError::Busy("a setting was deleted while it was read"))?;
         Ok((kept, false))
     }
 }
