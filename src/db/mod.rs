@@ -288,8 +288,7 @@ impl Manager {
                 Ok(DbConn::Sqlite(conn))
             }
             Backend::Postgres => {
-                let mut conn =
-                    PgConnection::establish(&self.url).map_err(Error::ConnectionError)?;
+                let mut conn = establish_pg(&self.url).map_err(Error::ConnectionError)?;
                 conn.batch_execute(&format!(
                     "SET statement_timeout = {PG_STATEMENT_TIMEOUT_MS}; \
                      SET lock_timeout = {BUSY_TIMEOUT_MS}; SET TIME ZONE 'UTC';"
@@ -345,6 +344,38 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// The password a PostgreSQL URL carries, if any (before the host, or as
+/// a `password=` parameter), percent-encoded as written.
+fn password_of(url: &str) -> Option<&str> {
+    let in_userinfo = url.split_once("://").and_then(|(_, rest)| {
+        let userinfo = &rest[..rest.rfind('@')?];
+        userinfo.split_once(':').map(|(_, pw)| pw)
+    });
+    let in_query = url
+        .split_once('?')
+        .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("password=")));
+    in_userinfo.or(in_query).filter(|pw| !pw.is_empty())
+}
+
+/// `message` with the password of `url` blanked out: libpq quotes the
+/// whole URL in some of its errors (one it cannot parse, say).
+pub fn scrubbed(message: &str, url: &str) -> String {
+    match password_of(url) {
+        Some(pw) => message.replace(pw, "…"),
+        None => message.to_owned(),
+    }
+}
+
+/// Opens one PostgreSQL connection; its error never holds the password.
+pub fn establish_pg(url: &str) -> Result<PgConnection, diesel::ConnectionError> {
+    use diesel::ConnectionError::{BadConnection, InvalidConnectionUrl};
+    PgConnection::establish(url).map_err(|e| match e {
+        BadConnection(m) => BadConnection(scrubbed(&m, url)),
+        InvalidConnectionUrl(m) => InvalidConnectionUrl(scrubbed(&m, url)),
+        other => other,
+    })
+}
+
 /// Opens the pool and runs the embedded migrations of its backend (on
 /// SQLite after switching the file to WAL once; on PostgreSQL under an
 /// advisory lock, so that instances starting together migrate once and the
@@ -370,7 +401,15 @@ pub fn connect(database_url: &str) -> Result<DbPool, String> {
         // No query at every checkout: a connection found dead by a query is
         // dropped when it comes back (`Pooled`).
         .test_on_check_out(false)
-        .build(Manager { url, backend })
+        .build({
+            // One connection first: a database that cannot be reached is
+            // one clear error now, not the pool's retries for seconds.
+            let manager = Manager { url, backend };
+            manager
+                .open()
+                .map_err(|e| format!("cannot open the database {shown}: {e}"))?;
+            manager
+        })
         .map_err(|e| format!("cannot open the database {shown}: {e}"))?;
     let mut conn = pool
         .get()
@@ -522,12 +561,32 @@ impl Db {
     }
 
     /// Answers once the database answers a query (`/healthz`).
+    /// A connection found dead (the database restarted) is dropped and the
+    /// ping tried again on the pool's other idle ones, without waiting for a
+    /// new one: the answer is about the database, not about one stale
+    /// connection, and it is quick either way.
     pub async fn ping(&self) -> Result<(), DbError> {
-        self.read(|conn| {
-            conn.batch_execute("SELECT 1")?;
-            Ok(())
+        fn select_1(conn: &mut DbConn) -> Result<(), DbError> {
+            Ok(conn.batch_execute("SELECT 1")?)
+        }
+        let first = self.read(select_1).await;
+        if !first.as_ref().err().is_some_and(DbError::is_lost) {
+            return first;
+        }
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut last = first;
+            while let Some(mut conn) = pool.try_get() {
+                let result = select_1(&mut conn);
+                last = conn.check(result);
+                if !last.as_ref().err().is_some_and(DbError::is_lost) {
+                    break;
+                }
+            }
+            last
         })
         .await
+        .map_err(|_| DbError::Canceled)?
     }
 
     /// A connection for callers that may block (the command line).
@@ -554,7 +613,7 @@ pub fn now() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Backend, redacted};
+    use super::{Backend, redacted, scrubbed};
 
     #[test]
     fn the_scheme_picks_the_backend_and_the_log_never_shows_a_password() {
@@ -573,6 +632,16 @@ mod tests {
             redacted("postgres://db/p?user=u&password=s3cret"),
             "postgres://db/p?user=u&password=…"
         );
+        let url = "postgres://app:s3cret@[bad";
+        assert_eq!(
+            scrubbed(&format!("cannot parse \"{url}\""), url),
+            "cannot parse \"postgres://app:…@[bad\""
+        );
+        assert_eq!(
+            scrubbed("x s3cret", "postgres://db/p?password=s3cret"),
+            "x …"
+        );
+        assert_eq!(scrubbed("no secret", "postgres://app@db/p"), "no secret");
     }
 
     #[test]

@@ -23,9 +23,9 @@
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 
+use diesel::RunQueryDsl;
 use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
-use diesel::{Connection, RunQueryDsl};
 
 use super::{Change, DbConn, DbError, Listener};
 
@@ -157,7 +157,7 @@ fn listen(url: &str, listener: &Weak<dyn Listener>) {
 }
 
 fn subscribe(url: &str) -> Result<PgConnection, String> {
-    let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
+    let mut conn = super::establish_pg(url).map_err(|e| e.to_string())?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;
