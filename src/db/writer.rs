@@ -12,6 +12,11 @@
 //!
 //! What every sign-in of a batch writes alike — the users' last sign-in — is
 //! written once for the batch ([`Batch`]): one statement instead of one each.
+//! On PostgreSQL, where each statement is a round trip, the batch also reads
+//! the users its sign-ins name in one statement before they run
+//! ([`Wanted`]), and writes their sessions in one at its end, with ids
+//! reserved in one statement (SQLite keeps a statement each: there a
+//! statement is a function call).
 //!
 //! What the pieces change is told to the [`Listener`] (the cache) once
 //! their batch is committed, before any of them is answered.
@@ -35,11 +40,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::models::{Method, NewSsoEvent, SsoSecret, User};
+use super::models::{LiveSession, Method, NewSession, NewSsoEvent, SsoSecret, User};
 use super::{DbConn, DbError, DbPool, Listener, Tx};
 
 /// Writer threads on PostgreSQL.
-pub const PG_THREADS: usize = 4;
+pub const PG_THREADS: usize = 2;
 /// The most pieces of work one transaction carries.
 pub const MAX_BATCH: usize = 256;
 /// Work queued longer than this is answered "busy" without running.
@@ -59,6 +64,26 @@ pub struct Batch {
     secrets: HashMap<i64, Option<SsoSecret>>,
     /// Secrets whose use is to be recorded.
     touched: Vec<i64>,
+    /// How many pieces of work the batch holds.
+    size: usize,
+    /// Users read ahead for the pieces (PostgreSQL), by email and by id
+    /// (`None`: there is no such user). A user the batch writes is dropped
+    /// from these, so a later piece reads it again.
+    users_by_email: HashMap<String, Option<User>>,
+    users_by_id: HashMap<i64, Option<User>>,
+    /// Session ids reserved and not yet given (PostgreSQL).
+    session_ids: Vec<i64>,
+    /// Sessions to write with the batch (PostgreSQL).
+    sessions: Vec<LiveSession>,
+}
+
+/// The user a piece of work will look up, for the batch to read ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// By (normalised) email.
+    Email(String),
+    /// By id.
+    Id(i64),
 }
 
 impl Batch {
@@ -99,7 +124,102 @@ impl Batch {
         }
     }
 
+    /// Whether this batch reads ahead and writes its sessions together:
+    /// on PostgreSQL, where a statement is a round trip.
+    fn gathers(tx: &Tx<'_>) -> bool {
+        matches!(**tx, DbConn::Pg(_))
+    }
+
+    /// Reads the users `wanted` in one statement.
+    fn read_ahead<'w>(
+        &mut self,
+        tx: &mut Tx<'_>,
+        wanted: impl Iterator<Item = &'w Wanted>,
+    ) -> Result<(), DbError> {
+        let (mut emails, mut ids) = (Vec::new(), Vec::new());
+        for want in wanted {
+            match want {
+                Wanted::Email(email) => emails.push(email.clone()),
+                Wanted::Id(id) => ids.push(*id),
+            }
+        }
+        if emails.is_empty() && ids.is_empty() {
+            return Ok(());
+        }
+        for user in User::find_many(tx, &emails, &ids)? {
+            self.users_by_id.insert(user.id, Some(user.clone()));
+            self.users_by_email.insert(user.email.clone(), Some(user));
+        }
+        for email in emails {
+            self.users_by_email.entry(email).or_insert(None);
+        }
+        for id in ids {
+            self.users_by_id.entry(id).or_insert(None);
+        }
+        Ok(())
+    }
+
+    /// The user with `email`: as read ahead, else from the database.
+    pub fn user_by_email(&self, tx: &mut Tx<'_>, email: &str) -> Result<Option<User>, DbError> {
+        match self.users_by_email.get(email) {
+            Some(user) => Ok(user.clone()),
+            None => User::find_by_email(tx, email),
+        }
+    }
+
+    /// The user `id` if of `company_id`: as read ahead, else from the
+    /// database.
+    pub fn user_in_company(
+        &self,
+        tx: &mut Tx<'_>,
+        company_id: i64,
+        id: i64,
+    ) -> Result<Option<User>, DbError> {
+        match self.users_by_id.get(&id) {
+            Some(user) => Ok(user.clone().filter(|u| u.company_id == company_id)),
+            None => User::find_in_company(tx, company_id, id),
+        }
+    }
+
+    /// `user` was written by this batch: later pieces read it again.
+    pub fn wrote_user(&mut self, user: &User) {
+        self.users_by_email.remove(&user.email);
+        self.users_by_id.remove(&user.id);
+    }
+
+    /// Stores `row` as a session, in place of `previous` (its `(id, user
+    /// id)`), which ends. On PostgreSQL its id is reserved now (ids for the
+    /// rest of the batch with it) and the row written with the batch's
+    /// others in one statement; on SQLite it is written at once.
+    pub fn new_session(
+        &mut self,
+        tx: &mut Tx<'_>,
+        row: NewSession,
+        previous: Option<(i64, i64)>,
+    ) -> Result<LiveSession, DbError> {
+        if !Self::gathers(tx) {
+            return row.insert_replacing(tx, previous);
+        }
+        if let Some((id, user_id)) = previous {
+            LiveSession::end(tx, id, user_id)?;
+        }
+        if self.session_ids.is_empty() {
+            let left = self.size.saturating_sub(self.sessions.len()).max(1);
+            self.session_ids = LiveSession::reserve_ids(tx, left)?;
+        }
+        let id = self
+            .session_ids
+            .pop()
+            .ok_or(DbError::Busy("no session id was reserved"))?;
+        let live = LiveSession { id, data: row };
+        self.sessions.push(live.clone());
+        Ok(live)
+    }
+
     fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), DbError> {
+        if !self.sessions.is_empty() {
+            LiveSession::insert_all(tx, &std::mem::take(&mut self.sessions))?;
+        }
         if !self.sso_logins.is_empty() {
             User::record_logins(tx, &self.sso_logins, Method::Sso, self.now)?;
         }
@@ -120,10 +240,13 @@ trait Task: Send {
     /// Answers the waiter once the work is committed (`Ok`) or failed.
     fn finish(self: Box<Self>, committed: Result<(), &'static str>);
     fn queued_at(&self) -> Instant;
+    /// The user the work will look up, if it says.
+    fn wants(&self) -> Option<&Wanted>;
 }
 
 struct Job<T, F> {
     work: F,
+    wanted: Option<Wanted>,
     result: Option<Result<T, DbError>>,
     reply: oneshot::Sender<Result<T, DbError>>,
     queued_at: Instant,
@@ -160,6 +283,10 @@ where
 
     fn queued_at(&self) -> Instant {
         self.queued_at
+    }
+
+    fn wants(&self) -> Option<&Wanted> {
+        self.wanted.as_ref()
     }
 }
 
@@ -199,9 +326,21 @@ impl Writer {
         T: Send + 'static,
         F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
     {
+        self.submit_for(None, work).await
+    }
+
+    /// [`Writer::submit`] for work that will look up the user `wanted`
+    /// (through [`Batch::user_by_email`] or [`Batch::user_in_company`]),
+    /// which its batch may read ahead with the others'.
+    pub async fn submit_for<T, F>(&self, wanted: Option<Wanted>, work: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Job {
             work,
+            wanted,
             result: None,
             reply,
             queued_at: Instant::now(),
@@ -227,7 +366,13 @@ fn transaction(
     jobs: &mut [Box<dyn Task>],
 ) -> Result<(), DbError> {
     super::transaction(conn, listener, |tx| {
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            size: jobs.len(),
+            ..Batch::default()
+        };
+        if jobs.len() > 1 && Batch::gathers(tx) {
+            batch.read_ahead(tx, jobs.iter().filter_map(|job| job.wants()))?;
+        }
         for job in jobs.iter_mut() {
             job.run(tx, &mut batch)?;
         }

@@ -81,7 +81,7 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
             let previous = session::auth(session, now).map(|a| a.row());
             state
                 .writer
-                .submit(move |tx, batch| {
+                .submit_for(provision::wanted(&verified), move |tx, batch| {
                     let admitted =
                         provision::admit_and_apply(tx, batch, &verified, now, ip.as_deref())?;
                     // The session's row is written with the sign-in.
@@ -93,7 +93,8 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
                         user_id: signed_in.user.id,
                         ..row.clone()
                     };
-                    Ok(Ok((signed_in, row.insert_replacing(tx, previous)?)))
+                    let live = batch.new_session(tx, row, previous)?;
+                    Ok(Ok((signed_in, live)))
                 })
                 .await
                 .map_err(Failure::Store)

@@ -20,8 +20,9 @@ use crate::cache::{Cache, CompanyEntry, Fill};
 use crate::db::models::{
     Company, Method, NewSsoEvent, NewUser, Project, Role, SsoEvent, SsoSecret, UsedToken, User,
 };
-use crate::db::writer::Batch;
+use crate::db::writer::{Batch, Wanted};
 use crate::db::{DbConn, DbError, Tx};
+use crate::input::normalize_email;
 
 /// Checks 4–6 answered by the cache alone: a miss is
 /// [`LookupError::NotCached`].
@@ -123,6 +124,38 @@ impl Ledger for DbConn {
     }
 }
 
+/// The ledger of the write phase: the transaction, with the users its batch
+/// read ahead.
+struct BatchLedger<'a, 'b> {
+    tx: &'a mut Tx<'b>,
+    batch: &'a Batch,
+}
+
+impl Ledger for BatchLedger<'_, '_> {
+    fn jti_used(&mut self, company_id: i64, jti: &str) -> Result<bool, DbError> {
+        UsedToken::exists(self.tx, company_id, jti)
+    }
+    fn user_by_email(&mut self, email: &str) -> Result<Option<User>, DbError> {
+        self.batch.user_by_email(self.tx, email)
+    }
+    fn user_in_company(&mut self, company_id: i64, user_id: i64) -> Result<Option<User>, DbError> {
+        self.batch.user_in_company(self.tx, company_id, user_id)
+    }
+    fn project(&mut self, company_id: i64, public_id: &str) -> Result<Option<Project>, DbError> {
+        Project::find_in_company(self.tx, company_id, public_id)
+    }
+}
+
+/// The user the write phase of `verified` will look up (check 11: the
+/// email, else an integer `sub`), for its batch to read ahead.
+pub fn wanted(verified: &Verified) -> Option<Wanted> {
+    match (&verified.claims.email, verified.claims.sub_id) {
+        (Some(email), _) => normalize_email(email).ok().map(Wanted::Email),
+        (None, Some(id)) => Some(Wanted::Id(id)),
+        (None, None) => None,
+    }
+}
+
 /// A successful sign-in: the user as now written, and their company's
 /// public id (remembered by the browser for the sign-in redirect).
 #[derive(Debug, Clone)]
@@ -155,7 +188,7 @@ pub fn admit_and_apply(
             iss: verified.claims.iss.clone(),
             user_id: None,
         }))),
-        Some(_) => rules::admit(verified, &mut **tx),
+        Some(_) => rules::admit(verified, &mut BatchLedger { tx, batch }),
     };
     // Check 10 once more, decided by the unique insert itself: of sign-ins
     // racing with one jti (through any number of processes), one wins. Only
@@ -226,6 +259,9 @@ fn apply(
     if let (false, Some(role)) = (created, admission.role) {
         User::set_role(tx, user.id, role)?;
         user.role = role;
+    }
+    if created || admission.role.is_some() {
+        batch.wrote_user(&user);
     }
     if let Some(project) = &admission.project {
         Project::add_member(tx, project.id, user.id, now)?;

@@ -366,3 +366,82 @@ async fn an_https_base_url_makes_the_session_cookie_secure() {
     );
     assert_eq!(app.sso(&token).await.status().as_u16(), 303);
 }
+
+/// Sign-ins that arrive together are written in one batch (on PostgreSQL the
+/// batch reads their users in one statement and writes their sessions in
+/// one): each person still gets their own session and only their own.
+#[tokio::test]
+async fn sign_ins_batched_together_each_get_their_own_session() {
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let globex = app.company("Globex");
+    let outsider = app.user(&globex.company, "out@globex.test", Role::Customer);
+    let mut cases = Vec::new();
+    for i in 0..6 {
+        let email = format!("old-{i}@acme.test");
+        app.user(&acme.company, &email, Role::Customer);
+        // Two of them become agents through the token's role claim.
+        let extra = if i < 2 {
+            json!({"role": "AGENT"})
+        } else {
+            json!({})
+        };
+        cases.push((
+            format!("/api/auth/sso?token={}", acme.token(&email, extra)),
+            email,
+        ));
+    }
+    for i in 0..4 {
+        let email = format!("by-sub-{i}@acme.test");
+        let user = app.user(&acme.company, &email, Role::Customer);
+        let token = sign(
+            &json!({"sub": user.id, "iat": now(), "exp": now() + 300}),
+            &acme.secret,
+        );
+        cases.push((format!("/login/{token}"), email));
+    }
+    for i in 0..6 {
+        let email = format!("new-{i}@acme.test");
+        cases.push((
+            format!("/api/auth/sso?token={}", acme.token(&email, json!({}))),
+            email,
+        ));
+    }
+    let emails: Vec<String> = cases.iter().map(|(_, email)| email.clone()).collect();
+    let mut tasks = Vec::new();
+    for (path, email) in cases {
+        let (sign_in, dashboard) = (app.url(&path), app.url("/dashboard"));
+        tasks.push(tokio::spawn(async move {
+            let client = client_with(Default::default());
+            let status = client.get(sign_in).send().await.unwrap().status().as_u16();
+            let page = client.get(dashboard).send().await.unwrap();
+            (email, status, page.text().await.unwrap())
+        }));
+    }
+    // Another company's user id as sub: refused, whatever the batch read.
+    let foreign = sign(
+        &json!({"sub": outsider.id, "iat": now(), "exp": now() + 300}),
+        &acme.secret,
+    );
+    let refused = app.get(&format!("/login/{foreign}")).await;
+    assert_eq!(refused.status().as_u16(), 401);
+    for task in tasks {
+        let (email, status, page) = task.await.unwrap();
+        assert_eq!(status, 303, "{email}");
+        assert!(page.contains(&email), "{email}'s dashboard is theirs");
+        for other in emails.iter().filter(|other| **other != email) {
+            assert!(
+                !page.contains(other.as_str()),
+                "{email}'s dashboard names {other}"
+            );
+        }
+    }
+    assert_eq!(app.count("sessions"), 16);
+    assert_eq!(app.count("users"), 1 + 10 + 6);
+    for i in 0..6 {
+        let user = app.find_user(&format!("old-{i}@acme.test")).unwrap();
+        let role = if i < 2 { Role::Agent } else { Role::Customer };
+        assert_eq!(user.role, role, "old-{i}");
+        assert_eq!(user.last_login_method, Some(Method::Sso));
+    }
+}

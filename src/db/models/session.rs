@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::sessions;
-use crate::db::{Change, DbConn, DbError, Tx};
+use crate::db::{Change, DbConn, DbError, Tx, per_backend};
 
 use super::Method;
 
@@ -19,8 +19,8 @@ pub const MAX_PER_USER: i64 = 50;
 /// What is kept of a browser's `User-Agent`.
 const MAX_USER_AGENT: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = sessions)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
 pub struct LiveSession {
     pub id: i64,
     #[diesel(embed)]
@@ -87,6 +87,43 @@ impl NewSession {
 }
 
 impl LiveSession {
+    /// PostgreSQL: `n` new session ids from the table's sequence, in one
+    /// statement, for sessions written later with [`LiveSession::insert_all`]
+    /// (a batch of sign-ins: `crate::db::writer::Batch`). SQLite has no
+    /// sequence: there a session is inserted at once ([`NewSession::insert`]).
+    pub fn reserve_ids(tx: &mut Tx<'_>, n: usize) -> Result<Vec<i64>, DbError> {
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: i64,
+        }
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let ids: Vec<Id> = match &mut **tx {
+            DbConn::Pg(c) => diesel::sql_query(
+                "SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id \
+                 FROM generate_series(1, $1)",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(n)
+            .load(c)?,
+            DbConn::Sqlite(_) => {
+                return Err(DbError::Busy("SQLite reserves no session ids"));
+            }
+        };
+        Ok(ids.into_iter().map(|i| i.id).collect())
+    }
+
+    /// Stores sessions whose ids were reserved, in one statement a few
+    /// hundred.
+    pub fn insert_all(tx: &mut Tx<'_>, rows: &[LiveSession]) -> Result<(), DbError> {
+        // 7 values a row: far below either backend's limit on parameters.
+        for chunk in rows.chunks(256) {
+            per_backend!(&mut **tx, |c| diesel::insert_into(sessions::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(())
+    }
+
     /// The live session `id` of `user_id`, if it has not ended or expired.
     pub fn find(
         conn: &mut DbConn,

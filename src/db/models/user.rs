@@ -88,6 +88,18 @@ impl User {
             .pop())
     }
 
+    /// The users with any of `emails` or `ids`, in one statement.
+    pub fn find_many(
+        conn: &mut DbConn,
+        emails: &[String],
+        ids: &[i64],
+    ) -> Result<Vec<User>, DbError> {
+        Ok(users::table
+            .filter(users::email.eq_any(emails).or(users::id.eq_any(ids)))
+            .select(User::as_select())
+            .load(conn)?)
+    }
+
     pub fn find_in_company(
         conn: &mut DbConn,
         company_id: i64,
