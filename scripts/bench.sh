@@ -63,6 +63,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/portico-bench.XXXXXX")
 RESULTS=$WORK/results.jsonl
 SERVER_PID=
 SIDE_PID=
+CEILING_PID=
 INSTANCE_PIDS=()
 
 say() { printf '%s\n' "$*" >&2; }
@@ -77,6 +78,7 @@ json_get() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1
 cleanup() {
     local rc=$?
     if [ -n "$SIDE_PID" ]; then kill "$SIDE_PID" 2>/dev/null || true; wait "$SIDE_PID" 2>/dev/null || true; fi
+    if [ -n "$CEILING_PID" ]; then kill "$CEILING_PID" 2>/dev/null || true; fi
     stop_portico
     if [ -f "$WORK/nginx/nginx.pid" ]; then
         nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true
@@ -104,7 +106,8 @@ trap 'exit 143' TERM
 step "cargo build --release"
 cd "$ROOT"
 # cargo waits by itself for the lock of a build another engineer runs in target/.
-cargo build --release
+cargo build --release --bin portico --example sso_ceiling
+cp target/release/examples/sso_ceiling "$WORK/sso_ceiling"
 # Run a copy: a rebuild in the shared target/ during the runs must not swap the
 # binary between the CLI seeding and the server.
 cp target/release/portico "$WORK/portico"
@@ -234,6 +237,26 @@ for run in $(seq "$RUNS"); do
         --out "$WORK/returning.tsv"
     run_wrk sso-returning "$run" /api/auth/sso "$WORK/returning.tsv"
 done
+
+# The ceiling of (2): the same HTTP stack, checks 1-9 from the same cache and a new
+# sealed session cookie, with no database and no writer (examples/sso_ceiling.rs); the
+# server's own sign-in is divided by it.
+step "2c. the ceiling of 2: a verified token and a new session, no database"
+CEILING_PORT=$(free_port 21000 21999) || die "no free port for the ceiling"
+"$WORK/sso_ceiling" "$DB" "$COMPANY" "$CEILING_PORT" >"$WORK/ceiling.log" 2>&1 &
+CEILING_PID=$!
+for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$CEILING_PORT/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+for run in $(seq "$RUNS"); do
+    bench_py sso-requests --secret "$SECRET" --company "$COMPANY" --seeded "$USERS" \
+        --out "$WORK/returning.tsv"
+    BASE_URL=http://127.0.0.1:$CEILING_PORT run_wrk sso-ceiling "$run" /api/auth/sso "$WORK/returning.tsv"
+done
+kill "$CEILING_PID" 2>/dev/null || true
+wait "$CEILING_PID" 2>/dev/null || true
+CEILING_PID=
 
 note_hwm 2
 step "3. SSO sign-in, first visit ($NEW_TOKENS new emails a run)"

@@ -86,46 +86,28 @@ impl Application {
 
         let app_state = state.clone();
         let body_deadline = settings.body_deadline;
-        let server =
-            HttpServer::new(move || {
-                App::new()
-                    .app_data(state.clone())
-                    .wrap(from_fn(move |req, next| {
-                        limits::body_deadline(body_deadline, req, next)
-                    }))
-                    .wrap(
-                        DefaultHeaders::new()
-                            .add(("Content-Security-Policy", CSP))
-                            .add(("X-Content-Type-Options", "nosniff"))
-                            .add(("X-Frame-Options", "DENY"))
-                            .add(("Referrer-Policy", "same-origin")),
-                    )
-                    .wrap(
-                        SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                            .cookie_name(COOKIE_NAME.to_owned())
-                            .cookie_content_security(CookieContentSecurity::Private)
-                            .cookie_http_only(true)
-                            .cookie_same_site(SameSite::Lax)
-                            .cookie_secure(secure)
-                            .session_lifecycle(PersistentSession::default().session_ttl(
-                                actix_web::cookie::time::Duration::seconds(LIFETIME_SECS),
-                            ))
-                            .build(),
-                    )
-                    // The access log renders every request line, whether or
-                    // not it is printed: installed only when it is printed.
-                    .wrap(Condition::new(
-                        access_log,
-                        Logger::new(r#"%a "%{r}xi" %s %b %Dms"#)
-                            .custom_request_replace("r", redacted_request_line),
-                    ))
-                    .configure(crate::routes::configure)
-                    .default_service(web::to(|| async {
-                        Err::<actix_web::HttpResponse, _>(AppError::NotFound)
-                    }))
-            })
-            .listen(listener)
-            .map_err(|e| format!("cannot listen: {e}"))?;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(move |req, next| {
+                    limits::body_deadline(body_deadline, req, next)
+                }))
+                .wrap(security_headers())
+                .wrap(session_middleware(key.clone(), secure))
+                // The access log renders every request line, whether or
+                // not it is printed: installed only when it is printed.
+                .wrap(Condition::new(
+                    access_log,
+                    Logger::new(r#"%a "%{r}xi" %s %b %Dms"#)
+                        .custom_request_replace("r", redacted_request_line),
+                ))
+                .configure(crate::routes::configure)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+                }))
+        })
+        .listen(listener)
+        .map_err(|e| format!("cannot listen: {e}"))?;
         // Blocking work is database work: no more threads than connections.
         let workers = settings
             .workers
@@ -167,6 +149,30 @@ impl Application {
 /// says token, and anything shaped like a JWT wherever it stands. Names and
 /// paths are compared percent-decoded, as the router and the form parser see
 /// them (`/%6Cogin/…` and `tok%65n=` are caught too).
+/// The headers of every answer.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Content-Security-Policy", CSP))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+}
+
+/// The session cookie: sealed (encrypted and authenticated) with `key`.
+pub fn session_middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key)
+        .cookie_name(COOKIE_NAME.to_owned())
+        .cookie_content_security(CookieContentSecurity::Private)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_secure(secure)
+        .session_lifecycle(
+            PersistentSession::default()
+                .session_ttl(actix_web::cookie::time::Duration::seconds(LIFETIME_SECS)),
+        )
+        .build()
+}
+
 pub fn redacted_request_line(req: &ServiceRequest) -> String {
     let decode = |s: &str| {
         percent_encoding::percent_decode_str(s)

@@ -180,7 +180,7 @@ async fn verify(
 
 /// `portico_company`: the company's public id (not secret), one year,
 /// HttpOnly, SameSite=Lax, Secure when the portal is served over https.
-fn company_cookie<'a>(public_id: &'a str, base_url: &str) -> Cookie<'a> {
+pub fn company_cookie<'a>(public_id: &'a str, base_url: &str) -> Cookie<'a> {
     Cookie::build(COMPANY_COOKIE, public_id)
         .path("/")
         .http_only(true)
