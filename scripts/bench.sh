@@ -239,7 +239,7 @@ for run in $(seq "$RUNS"); do
 done
 
 # The ceiling of (2): the same HTTP stack, checks 1-9 from the same cache and a new
-# sealed session cookie, with no database and no writer (examples/sso_ceiling.rs); the
+# sealed session cookie, with no database and no writer (scripts/bench/sso_ceiling.rs); the
 # server's own sign-in is divided by it.
 step "2c. the ceiling of 2: a verified token and a new session, no database"
 CEILING_PORT=$(free_port 21000 21999) || die "no free port for the ceiling"
