@@ -7,6 +7,8 @@
 #   1. GET /static/app.css                  the in-process ceiling; the others are divided by it
 #      (and GET /static/favicon.svg, 173 bytes: app.css is 35 KB, more than a page)
 #   2. GET /api/auth/sso?token=… (returning) valid tokens of the 10,000 seeded users
+#  2c. the same tokens against scripts/bench/sso_ceiling.rs: the same HTTP stack, checks
+#      1-9 from the same cache and a new session cookie, no database: (2) is divided by it
 #   3. GET /api/auth/sso?token=… (first)     every token a new email: one user created each
 #   4. GET /dashboard with a session cookie  8 users' cookies
 #   5. POST /login (argon2id)                50 admins, 8 cookie jars with their CSRF tokens;
