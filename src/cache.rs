@@ -1,6 +1,7 @@
 //! What a request needs to read most, kept in memory: companies with their
 //! usable secrets, users and live sessions (for the per-request session
-//! check), each company's projects and each user's memberships.
+//! check), each company's projects, each user's memberships and each
+//! customer's open requests as their dashboard lists them.
 //!
 //! Freshness rules (see docs/PERFORMANCE.md):
 //! - every change this process makes invalidates the entries it touches
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::db::models::{Company, LiveSession, Project, SsoSecret, User};
+use crate::db::models::{Company, LiveSession, Project, Request, SsoSecret, User};
 use crate::db::{Change, Listener};
 
 /// The longest an entry is trusted without a reload.
@@ -94,7 +95,12 @@ pub struct Cache {
     projects: TtlMap<i64, Arc<Vec<Project>>>,
     memberships: TtlMap<i64, Arc<Vec<i64>>>,
     sessions: TtlMap<i64, SessionEntry>,
+    open_requests: TtlMap<i64, Arc<OpenRequests>>,
 }
+
+/// A customer's open requests, newest activity first, each with what they
+/// have seen of it (`None`: never opened).
+pub type OpenRequests = Vec<(Request, Option<i64>)>;
 
 /// What the session check needs of a live session.
 #[derive(Debug, Clone, Copy)]
@@ -124,6 +130,7 @@ impl Cache {
             projects: TtlMap::new(ttl),
             memberships: TtlMap::new(ttl),
             sessions: TtlMap::new(ttl),
+            open_requests: TtlMap::new(ttl),
         }
     }
 }
@@ -135,6 +142,7 @@ pub enum Fill {
     Projects(i64, Vec<Project>),
     Memberships(i64, Vec<i64>),
     Session(SessionEntry, i64),
+    OpenRequests(i64, Arc<OpenRequests>),
 }
 
 impl Cache {
@@ -169,6 +177,10 @@ impl Cache {
             Fill::Session(entry, id) => {
                 self.sessions.insert(id, entry);
                 Box::new(move |c| c.sessions.remove(&id))
+            }
+            Fill::OpenRequests(user_id, rows) => {
+                self.open_requests.insert(user_id, rows);
+                Box::new(move |c| c.open_requests.remove(&user_id))
             }
         };
         // An invalidation that ran between the load and the insert is
@@ -207,6 +219,10 @@ impl Cache {
         self.sessions.get(&id)
     }
 
+    pub fn open_requests(&self, user_id: i64) -> Option<Arc<OpenRequests>> {
+        self.open_requests.get(&user_id)
+    }
+
     /// A session just stored by this process: known live, so the first
     /// page after a sign-in needs no database read for it.
     pub fn started(&self, session: &LiveSession) {
@@ -229,6 +245,7 @@ impl Cache {
             Change::Memberships(id) => self.memberships.get(&id).is_some(),
             Change::AllMemberships => !self.memberships.is_empty(),
             Change::Session(id) => self.sessions.get(&id).is_some(),
+            Change::OpenRequests(id) => self.open_requests.get(&id).is_some(),
         }
     }
 }
@@ -246,6 +263,7 @@ impl Listener for Cache {
                 Change::Memberships(user_id) => self.memberships.remove(&user_id),
                 Change::AllMemberships => self.memberships.clear(),
                 Change::Session(id) => self.sessions.remove(&id),
+                Change::OpenRequests(user_id) => self.open_requests.remove(&user_id),
             }
         }
     }
@@ -264,5 +282,6 @@ impl Listener for Cache {
         self.projects.clear();
         self.memberships.clear();
         self.sessions.clear();
+        self.open_requests.clear();
     }
 }

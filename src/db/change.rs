@@ -26,6 +26,10 @@ pub enum Change {
     AllMemberships,
     /// A session ended (signed out, ended by an admin, pruned).
     Session(i64),
+    /// What one customer's dashboard lists of their own open requests: a
+    /// request of theirs created, its status, priority or public activity
+    /// changed, or a request seen by them (its unread marker).
+    OpenRequests(i64),
 }
 
 /// Hears of committed changes.

@@ -73,6 +73,7 @@ fn payload(instance: &str, changes: &[Change]) -> String {
             Change::Memberships(id) => ('m', Some(id)),
             Change::AllMemberships => ('M', None),
             Change::Session(id) => ('s', Some(id)),
+            Change::OpenRequests(id) => ('o', Some(id)),
         };
         out.push(' ');
         out.push(letter);
@@ -109,6 +110,7 @@ fn parse(payload: &str, instance: &str) -> Option<Heard> {
             ("m", Ok(id)) => Change::Memberships(id),
             ("M", _) => Change::AllMemberships,
             ("s", Ok(id)) => Change::Session(id),
+            ("o", Ok(id)) => Change::OpenRequests(id),
             // "*", or anything this version does not know (a newer
             // instance during an upgrade): forgetting everything is right.
             _ => return Some(Heard::Everything),
@@ -204,9 +206,10 @@ mod tests {
             Change::User(42),
             Change::AllMemberships,
             Change::Session(9),
+            Change::OpenRequests(5),
         ];
         let p = payload("me", &changes);
-        assert_eq!(p, "me c7 u42 M s9");
+        assert_eq!(p, "me c7 u42 M s9 o5");
         assert_eq!(parse(&p, "me"), None);
         assert_eq!(
             parse(&p, "other"),
@@ -214,7 +217,8 @@ mod tests {
                 Change::Company(7),
                 Change::User(42),
                 Change::AllMemberships,
-                Change::Session(9)
+                Change::Session(9),
+                Change::OpenRequests(5)
             ]))
         );
         assert_eq!(

@@ -76,21 +76,33 @@ pub async fn dashboard_get(
         })
         .collect();
     let viewer = Viewer::of(&current.user);
-    let (queue, open_requests) = state
-        .db
-        .read(move |conn| {
-            if viewer.staff {
-                return Ok::<_, DbError>((Some(Request::queue_counts(conn, &viewer)?), Vec::new()));
-            }
-            let open = Request::open_of_requester(conn, viewer.user_id, DASHBOARD_REQUESTS)?;
-            Ok((
-                None,
-                open.into_iter()
-                    .map(|(r, seen)| requests::own_row(r, seen))
-                    .collect(),
-            ))
-        })
-        .await?;
+    let (queue, open) = match state.cache.open_requests(viewer.user_id) {
+        Some(open) if !viewer.staff => (None, open),
+        _ => {
+            let cache = state.cache.clone();
+            state
+                .db
+                .read(move |conn| {
+                    if viewer.staff {
+                        let counts = Request::queue_counts(conn, &viewer)?;
+                        return Ok::<_, DbError>((Some(counts), Arc::default()));
+                    }
+                    let generation = cache.generation();
+                    let open = Arc::new(Request::open_of_requester(
+                        conn,
+                        viewer.user_id,
+                        DASHBOARD_REQUESTS,
+                    )?);
+                    cache.fill(generation, Fill::OpenRequests(viewer.user_id, open.clone()));
+                    Ok((None, open))
+                })
+                .await?
+        }
+    };
+    let open_requests = open
+        .iter()
+        .map(|(r, seen)| requests::own_row(r.clone(), *seen))
+        .collect();
     let page = DashboardPage {
         layout: layout(&current)?,
         name: current.user.name.clone(),

@@ -165,3 +165,68 @@ async fn project_changes_drop_the_projects_and_a_deletion_every_membership() {
         "a deletion drops every membership"
     );
 }
+
+/// A customer's dashboard lists their open requests from the cache; every
+/// change that shows there drops the list at once, and the next dashboard
+/// shows it — an internal note, which the customer must not notice, leaves
+/// it alone.
+#[tokio::test]
+async fn a_customers_open_requests_follow_every_change_they_can_see() {
+    use crate::requests::person;
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let jane = person(&app, &acme, "jane@acme.test", json!({})).await;
+    let sam = person(&app, &acme, "sam@acme.test", json!({"role": "AGENT"})).await;
+    let jane_id = app.find_user("jane@acme.test").unwrap().id;
+    let cached = || app.state.cache.holds(Change::OpenRequests(jane_id));
+    let dashboard = || async { jane.page("/dashboard").await.1 };
+
+    let id = jane.open("Printer on fire", "b", &[]).await;
+    let dash = dashboard().await;
+    assert!(dash.contains("Printer on fire") && !dash.contains("class=\"unread\""));
+    assert!(cached(), "the dashboard filled jane's open requests");
+
+    assert_eq!(sam.reply(id, &[("body", "On my way.")]).await, 303);
+    assert!(!cached(), "an agent's answer drops them");
+    assert!(
+        dashboard().await.contains("class=\"unread\""),
+        "unread at once"
+    );
+    assert!(cached());
+
+    assert_eq!(jane.page(&format!("/requests/{id}")).await.0, 200);
+    assert!(!cached(), "jane reading her request drops them");
+    assert!(
+        !dashboard().await.contains("class=\"unread\""),
+        "read at once"
+    );
+
+    assert_eq!(
+        sam.reply(id, &[("body", "Smells of toner."), ("internal", "on")])
+            .await,
+        303
+    );
+    assert!(cached(), "an internal note is nothing jane can see");
+    assert!(!dashboard().await.contains("class=\"unread\""));
+
+    let res = sam
+        .post(&format!("/requests/{id}"), &[("priority", "urgent")])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(!cached(), "a priority change drops them");
+    dashboard().await;
+
+    let res = sam
+        .post(&format!("/requests/{id}"), &[("status", "solved")])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(!cached(), "a status change drops them");
+    assert!(
+        !dashboard().await.contains("Printer on fire"),
+        "solved: gone at once"
+    );
+
+    jane.open("Paper jam", "b", &[]).await;
+    assert!(!cached(), "a new request drops them");
+    assert!(dashboard().await.contains("Paper jam"), "listed at once");
+}

@@ -111,3 +111,47 @@ async fn a_rotation_and_a_used_jti_hold_on_every_instance_at_once() {
     );
     assert_eq!(b.sso(&new).await.status().as_u16(), 303);
 }
+
+#[tokio::test]
+async fn an_answer_given_through_one_instance_shows_on_the_others_dashboard() {
+    use crate::requests::{Person, person};
+    let Some((a, b, acme)) = two_instances().await else {
+        return;
+    };
+    let jane = person(&a, &acme, "jane@acme.test", json!({})).await;
+    let sam = person(&a, &acme, "sam@acme.test", json!({"role": "AGENT"})).await;
+    let id = jane.open("Printer on fire", "b", &[]).await;
+    // Jane's browser, sent to the other instance by the load balancer.
+    let jane_on_b = Person {
+        client: jane.client.clone(),
+        base: b.address.clone(),
+        email: jane.email.clone(),
+    };
+    let (status, dash) = jane_on_b.page("/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(dash.contains("Printer on fire") && !dash.contains("class=\"unread\""));
+    // A fill that raced a change heard from a (the request's own creation)
+    // is dropped: the next dashboard fills it.
+    let jane_id = a.find_user("jane@acme.test").unwrap().id;
+    until(SHARED_TTL, async || {
+        jane_on_b.page("/dashboard").await;
+        b.state.cache.holds(Change::OpenRequests(jane_id))
+    })
+    .await
+    .expect("b caches them");
+
+    assert_eq!(sam.reply(id, &[("body", "On my way.")]).await, 303);
+    let took = until(SHARED_TTL, async || {
+        jane_on_b
+            .page("/dashboard")
+            .await
+            .1
+            .contains("class=\"unread\"")
+    })
+    .await
+    .expect("b shows the answer within a second");
+    assert!(
+        took < SHARED_TTL / 2,
+        "by the notification ({took:?}), not the TTL"
+    );
+}

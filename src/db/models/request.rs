@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use super::{ChangeField, Priority, RequestChange, Role, Status, User};
 use crate::db::schema::{memberships, projects, request_views, requests};
 use crate::db::search;
-use crate::db::{DbBackend, DbConn, DbError, Tx, per_backend};
+use crate::db::{Change, DbBackend, DbConn, DbError, Tx, per_backend};
 
 /// Who is looking: what [`Request::find_visible`] and the list filter on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,6 +337,7 @@ impl Request {
     }
 
     pub fn create(tx: &mut Tx<'_>, new: NewRequest<'_>, now_ms: i64) -> Result<Request, DbError> {
+        tx.changed(Change::OpenRequests(new.requester_id));
         Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
             requests::table
         )
@@ -374,6 +375,9 @@ impl Request {
                 requests::public_updated_at.eq(request.public_updated_at),
             ))
             .execute(&mut **tx)?;
+        if public {
+            tx.changed(Change::OpenRequests(request.requester_id));
+        }
         Ok(())
     }
 
@@ -390,6 +394,7 @@ impl Request {
         .execute(&mut **tx)?;
         if changed == 1 {
             request.status = to;
+            tx.changed(Change::OpenRequests(request.requester_id));
         }
         Ok(changed == 1)
     }
@@ -419,10 +424,15 @@ impl Request {
         Ok(true)
     }
 
-    pub fn set_priority(tx: &mut Tx<'_>, id: i64, priority: Priority) -> Result<(), DbError> {
-        diesel::update(requests::table.find(id))
+    pub fn set_priority(
+        tx: &mut Tx<'_>,
+        request: &Request,
+        priority: Priority,
+    ) -> Result<(), DbError> {
+        diesel::update(requests::table.find(request.id))
             .set(requests::priority.eq(priority))
             .execute(&mut **tx)?;
+        tx.changed(Change::OpenRequests(request.requester_id));
         Ok(())
     }
 
@@ -488,6 +498,8 @@ impl RequestView {
                 )))
                 .execute(c)?,
         };
+        // The unread marker of their own request, on their dashboard.
+        tx.changed(Change::OpenRequests(user_id));
         Ok(())
     }
 }

@@ -284,6 +284,7 @@ impl User {
         diesel::delete(users::table.find(user.id)).execute(&mut **tx)?;
         tx.changed(Change::User(user.id));
         tx.changed(Change::Memberships(user.id));
+        tx.changed(Change::OpenRequests(user.id));
         Ok(Ok(requests_deleted))
     }
 }

@@ -110,7 +110,7 @@ fn apply(
         }
     }
     if let Some(p) = wanted.priority.filter(|p| *p != r.priority) {
-        Request::set_priority(tx, r.id, p)?;
+        Request::set_priority(tx, &r, p)?;
         RequestChange::record(
             tx,
             r.id,
