@@ -144,11 +144,6 @@ impl Application {
     }
 }
 
-/// The request line for the access log, with sign-in tokens cut out: the
-/// rest of a `/login/…` path, the value of any query parameter whose name
-/// says token, and anything shaped like a JWT wherever it stands. Names and
-/// paths are compared percent-decoded, as the router and the form parser see
-/// them (`/%6Cogin/…` and `tok%65n=` are caught too).
 /// The headers of every answer.
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
@@ -173,6 +168,11 @@ pub fn session_middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSes
         .build()
 }
 
+/// The request line for the access log, with sign-in tokens cut out: the
+/// rest of a `/login/…` path, the value of any query parameter whose name
+/// says token, and anything shaped like a JWT wherever it stands. Names and
+/// paths are compared percent-decoded, as the router and the form parser see
+/// them (`/%6Cogin/…` and `tok%65n=` are caught too).
 pub fn redacted_request_line(req: &ServiceRequest) -> String {
     let decode = |s: &str| {
         percent_encoding::percent_decode_str(s)

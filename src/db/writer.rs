@@ -197,11 +197,11 @@ impl Batch {
         row: NewSession,
         previous: Option<(i64, i64)>,
     ) -> Result<LiveSession, DbError> {
-        if !Self::gathers(tx) {
-            return row.insert_replacing(tx, previous);
-        }
         if let Some((id, user_id)) = previous {
             LiveSession::end(tx, id, user_id)?;
+        }
+        if !Self::gathers(tx) {
+            return row.insert(tx);
         }
         if self.session_ids.is_empty() {
             let left = self.size.saturating_sub(self.sessions.len()).max(1);

@@ -76,9 +76,14 @@ pub async fn dashboard_get(
         })
         .collect();
     let viewer = Viewer::of(&current.user);
-    let (queue, open) = match state.cache.open_requests(viewer.user_id) {
-        Some(open) if !viewer.staff => (None, open),
-        _ => {
+    // Staff see the queue's counts instead: they change with every request
+    // of the company, and are read each time.
+    let cached = (!viewer.staff)
+        .then(|| state.cache.open_requests(viewer.user_id))
+        .flatten();
+    let (queue, open) = match cached {
+        Some(open) => (None, open),
+        None => {
             let cache = state.cache.clone();
             state
                 .db
@@ -101,7 +106,7 @@ pub async fn dashboard_get(
     };
     let open_requests = open
         .iter()
-        .map(|(r, seen)| requests::own_row(r.clone(), *seen))
+        .map(|(r, seen)| requests::own_row(r, *seen))
         .collect();
     let page = DashboardPage {
         layout: layout(&current)?,

@@ -133,7 +133,7 @@ struct BatchLedger<'a, 'b> {
 
 impl Ledger for BatchLedger<'_, '_> {
     fn jti_used(&mut self, company_id: i64, jti: &str) -> Result<bool, DbError> {
-        UsedToken::exists(self.tx, company_id, jti)
+        (**self.tx).jti_used(company_id, jti)
     }
     fn user_by_email(&mut self, email: &str) -> Result<Option<User>, DbError> {
         self.batch.user_by_email(self.tx, email)
@@ -142,7 +142,7 @@ impl Ledger for BatchLedger<'_, '_> {
         self.batch.user_in_company(self.tx, company_id, user_id)
     }
     fn project(&mut self, company_id: i64, public_id: &str) -> Result<Option<Project>, DbError> {
-        Project::find_in_company(self.tx, company_id, public_id)
+        (**self.tx).project(company_id, public_id)
     }
 }
 

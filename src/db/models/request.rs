@@ -337,23 +337,22 @@ impl Request {
     }
 
     pub fn create(tx: &mut Tx<'_>, new: NewRequest<'_>, now_ms: i64) -> Result<Request, DbError> {
-        tx.changed(Change::OpenRequests(new.requester_id));
-        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
-            requests::table
-        )
-        .values((
-            requests::company_id.eq(new.company_id),
-            requests::project_id.eq(new.project_id),
-            requests::requester_id.eq(new.requester_id),
-            requests::subject.eq(new.subject),
-            requests::status.eq(Status::New),
-            requests::priority.eq(new.priority),
-            requests::created_at.eq(now_ms / 1000),
-            requests::updated_at.eq(now_ms),
-            requests::public_updated_at.eq(now_ms),
-        ))
-        .returning(Request::as_returning())
-        .get_result(c))?)
+        let request = per_backend!(&mut **tx, |c| diesel::insert_into(requests::table)
+            .values((
+                requests::company_id.eq(new.company_id),
+                requests::project_id.eq(new.project_id),
+                requests::requester_id.eq(new.requester_id),
+                requests::subject.eq(new.subject),
+                requests::status.eq(Status::New),
+                requests::priority.eq(new.priority),
+                requests::created_at.eq(now_ms / 1000),
+                requests::updated_at.eq(now_ms),
+                requests::public_updated_at.eq(now_ms),
+            ))
+            .returning(Request::as_returning())
+            .get_result(c))?;
+        tx.changed(Change::OpenRequests(request.requester_id));
+        Ok(request)
     }
 
     /// Records activity at `now_ms` (public: the customer sees it too).

@@ -62,7 +62,7 @@ pub fn opts(items: impl IntoIterator<Item = (String, String)>, selected: &str) -
 }
 
 /// A customer's own request as a row of their dashboard: no names needed.
-pub fn own_row(r: Request, seen: Option<i64>) -> RequestRow {
+pub fn own_row(r: &Request, seen: Option<i64>) -> RequestRow {
     let activity = r.public_updated_at;
     RequestRow {
         id: r.id,
@@ -74,7 +74,7 @@ pub fn own_row(r: Request, seen: Option<i64>) -> RequestRow {
         assignee: String::new(),
         activity: format_time(activity / 1000),
         unread: seen.is_none_or(|s| s < activity),
-        subject: r.subject,
+        subject: r.subject.clone(),
     }
 }
 
