@@ -1,7 +1,8 @@
 //! What a request needs to read most, kept in memory: companies with their
 //! usable secrets, users and live sessions (for the per-request session
-//! check), each company's projects, each user's memberships and each
-//! customer's open requests as their dashboard lists them.
+//! check), each company's projects, each user's memberships, each
+//! customer's open requests as their dashboard lists them, each company's
+//! staff and each request's conversation (its page, for every viewer).
 //!
 //! Freshness rules (see docs/PERFORMANCE.md):
 //! - every change this process makes invalidates the entries it touches
@@ -18,10 +19,10 @@
 
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use crate::db::models::{Company, LiveSession, Project, Request, SsoSecret, User};
+use crate::db::models::{Company, Conversation, LiveSession, Project, Request, SsoSecret, User};
 use crate::db::{Change, Listener};
 
 /// The longest an entry is trusted without a reload.
@@ -33,6 +34,8 @@ pub const SHARED_TTL: Duration = Duration::from_secs(1);
 /// The most entries a map keeps; past it, moka evicts the least useful
 /// (TinyLFU admission, LRU eviction) rather than everything at once.
 const MAX_ENTRIES: u64 = 200_000;
+/// The most bytes the cached conversations hold (their text, about).
+const MAX_CONVERSATION_BYTES: u64 = 64 << 20;
 
 /// A company and the secrets a token may be signed with.
 pub struct CompanyEntry {
@@ -42,8 +45,25 @@ pub struct CompanyEntry {
 }
 
 /// One kind of entry: a bounded map whose entries live [`TTL`] (`moka`).
+///
+/// A hot entry is reloaded *before* it expires, by one request: the first
+/// to ask for it in the last quarter of its life is told it is missing (and
+/// reloads it from the database), while the others are still given it —
+/// it is within its TTL. Without this, every request in flight misses it
+/// at the same moment when it expires, and all of them read the database
+/// at once (at 64 connections, the tail of the latency, docs/PERFORMANCE.md).
 struct TtlMap<K, V> {
-    map: moka::sync::Cache<K, V>,
+    map: moka::sync::Cache<K, Slot<V>>,
+    /// From this age on, an entry is reloaded by the first who asks.
+    reload_after: Duration,
+}
+
+#[derive(Clone)]
+struct Slot<V> {
+    value: V,
+    born: Instant,
+    /// A request has been sent to reload it.
+    claimed: Arc<AtomicBool>,
 }
 
 impl<K, V> TtlMap<K, V>
@@ -52,24 +72,60 @@ where
     V: Clone + Send + Sync + 'static,
 {
     fn new(ttl: Duration) -> Self {
+        Self::built(moka::sync::Cache::builder().max_capacity(MAX_ENTRIES), ttl)
+    }
+
+    /// A map bounded by the sum of its values' `weight`s rather than by
+    /// their number.
+    fn weighed(ttl: Duration, max_weight: u64, weight: fn(&V) -> u32) -> Self {
+        Self::built(
+            moka::sync::Cache::builder()
+                .max_capacity(max_weight)
+                .weigher(move |_, slot: &Slot<V>| weight(&slot.value)),
+            ttl,
+        )
+    }
+
+    fn built(
+        builder: moka::sync::CacheBuilder<K, Slot<V>, moka::sync::Cache<K, Slot<V>>>,
+        ttl: Duration,
+    ) -> Self {
         TtlMap {
-            map: moka::sync::Cache::builder()
-                .max_capacity(MAX_ENTRIES)
-                .time_to_live(ttl)
-                .build(),
+            map: builder.time_to_live(ttl).build(),
+            reload_after: ttl - ttl / 4,
         }
     }
 
+    /// The entry; `None` when there is none, or when it is old and this
+    /// caller is the one to reload it.
     fn get<Q>(&self, key: &Q) -> Option<V>
     where
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.map.get(key)
+        let slot = self.map.get(key)?;
+        if slot.born.elapsed() >= self.reload_after && !slot.claimed.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        Some(slot.value)
+    }
+
+    /// Whether an entry is there, without claiming its reload.
+    fn has<Q>(&self, key: &Q) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.contains_key(key)
     }
 
     fn insert(&self, key: K, value: V) {
-        self.map.insert(key, value);
+        let slot = Slot {
+            value,
+            born: Instant::now(),
+            claimed: Arc::default(),
+        };
+        self.map.insert(key, slot);
     }
 
     fn remove(&self, key: &K) {
@@ -96,7 +152,13 @@ pub struct Cache {
     memberships: TtlMap<i64, Arc<Vec<i64>>>,
     sessions: TtlMap<i64, SessionEntry>,
     open_requests: TtlMap<i64, Arc<OpenRequests>>,
+    staff: TtlMap<i64, Arc<Staff>>,
+    conversations: TtlMap<i64, Arc<Conversation>>,
 }
+
+/// A company's agents and admins who may be assigned a request, as
+/// `(id, name)`, by name.
+pub type Staff = Vec<(i64, String)>;
 
 /// A customer's open requests, newest activity first, each with what they
 /// have seen of it (`None`: never opened).
@@ -131,6 +193,8 @@ impl Cache {
             memberships: TtlMap::new(ttl),
             sessions: TtlMap::new(ttl),
             open_requests: TtlMap::new(ttl),
+            staff: TtlMap::new(ttl),
+            conversations: TtlMap::weighed(ttl, MAX_CONVERSATION_BYTES, |c| c.weight()),
         }
     }
 }
@@ -143,6 +207,8 @@ pub enum Fill {
     Memberships(i64, Vec<i64>),
     Session(SessionEntry, i64),
     OpenRequests(i64, Arc<OpenRequests>),
+    Staff(i64, Arc<Staff>),
+    Conversation(Arc<Conversation>),
 }
 
 impl Cache {
@@ -181,6 +247,15 @@ impl Cache {
             Fill::OpenRequests(user_id, rows) => {
                 self.open_requests.insert(user_id, rows);
                 Box::new(move |c| c.open_requests.remove(&user_id))
+            }
+            Fill::Staff(company_id, staff) => {
+                self.staff.insert(company_id, staff);
+                Box::new(move |c| c.staff.remove(&company_id))
+            }
+            Fill::Conversation(conversation) => {
+                let id = conversation.request.id;
+                self.conversations.insert(id, conversation);
+                Box::new(move |c| c.conversations.remove(&id))
             }
         };
         // An invalidation that ran between the load and the insert is
@@ -223,6 +298,14 @@ impl Cache {
         self.open_requests.get(&user_id)
     }
 
+    pub fn staff(&self, company_id: i64) -> Option<Arc<Staff>> {
+        self.staff.get(&company_id)
+    }
+
+    pub fn conversation(&self, request_id: i64) -> Option<Arc<Conversation>> {
+        self.conversations.get(&request_id)
+    }
+
     /// A session just stored by this process: known live, so the first
     /// page after a sign-in needs no database read for it.
     pub fn started(&self, session: &LiveSession) {
@@ -239,13 +322,15 @@ impl Cache {
     /// that this change would invalidate is present.
     pub fn holds(&self, change: Change) -> bool {
         match change {
-            Change::Company(id) => self.companies.get(&id).is_some(),
-            Change::User(id) => self.users.get(&id).is_some(),
-            Change::Projects(id) => self.projects.get(&id).is_some(),
-            Change::Memberships(id) => self.memberships.get(&id).is_some(),
+            Change::Company(id) => self.companies.has(&id),
+            Change::User(id) => self.users.has(&id),
+            Change::Projects(id) => self.projects.has(&id),
+            Change::Memberships(id) => self.memberships.has(&id),
             Change::AllMemberships => !self.memberships.is_empty(),
-            Change::Session(id) => self.sessions.get(&id).is_some(),
-            Change::OpenRequests(id) => self.open_requests.get(&id).is_some(),
+            Change::Session(id) => self.sessions.has(&id),
+            Change::OpenRequests(id) => self.open_requests.has(&id),
+            Change::Request(id) => self.conversations.has(&id),
+            Change::Staff(id) => self.staff.has(&id),
         }
     }
 }
@@ -264,6 +349,8 @@ impl Listener for Cache {
                 Change::AllMemberships => self.memberships.clear(),
                 Change::Session(id) => self.sessions.remove(&id),
                 Change::OpenRequests(user_id) => self.open_requests.remove(&user_id),
+                Change::Request(id) => self.conversations.remove(&id),
+                Change::Staff(company_id) => self.staff.remove(&company_id),
             }
         }
     }
@@ -283,5 +370,34 @@ impl Listener for Cache {
         self.memberships.clear();
         self.sessions.clear();
         self.open_requests.clear();
+        self.staff.clear();
+        self.conversations.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_caller_reloads_an_old_entry_while_the_others_still_get_it() {
+        let map: TtlMap<i64, &str> = TtlMap::new(Duration::from_millis(400));
+        map.insert(1, "fresh");
+        assert_eq!(map.get(&1), Some("fresh"));
+        assert_eq!(map.get(&1), Some("fresh"), "young: nobody reloads it");
+        std::thread::sleep(Duration::from_millis(320));
+        assert_eq!(
+            map.get(&1),
+            None,
+            "old: the first caller is sent to reload it"
+        );
+        assert_eq!(map.get(&1), Some("fresh"), "the others still get it");
+        assert!(map.has(&1));
+        map.insert(1, "reloaded");
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(map.get(&1), Some("reloaded"));
+        std::thread::sleep(Duration::from_millis(400));
+        assert_eq!(map.get(&1), None, "past its TTL: gone for everyone");
+        assert!(!map.has(&1));
     }
 }

@@ -30,6 +30,12 @@ pub enum Change {
     /// request of theirs created, its status, priority or public activity
     /// changed, or a request seen by them (its unread marker).
     OpenRequests(i64),
+    /// A request's page: the request's row, its messages, files and change
+    /// lines, or who has seen it up to when.
+    Request(i64),
+    /// A company's agents and admins (who may be assigned a request): one
+    /// created, deleted, disabled or enabled, or a role changed.
+    Staff(i64),
 }
 
 /// Hears of committed changes.

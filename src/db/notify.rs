@@ -74,6 +74,8 @@ fn payload(instance: &str, changes: &[Change]) -> String {
             Change::AllMemberships => ('M', None),
             Change::Session(id) => ('s', Some(id)),
             Change::OpenRequests(id) => ('o', Some(id)),
+            Change::Request(id) => ('r', Some(id)),
+            Change::Staff(id) => ('a', Some(id)),
         };
         out.push(' ');
         out.push(letter);
@@ -111,6 +113,8 @@ fn parse(payload: &str, instance: &str) -> Option<Heard> {
             ("M", _) => Change::AllMemberships,
             ("s", Ok(id)) => Change::Session(id),
             ("o", Ok(id)) => Change::OpenRequests(id),
+            ("r", Ok(id)) => Change::Request(id),
+            ("a", Ok(id)) => Change::Staff(id),
             // "*", or anything this version does not know (a newer
             // instance during an upgrade): forgetting everything is right.
             _ => return Some(Heard::Everything),
@@ -207,9 +211,11 @@ mod tests {
             Change::AllMemberships,
             Change::Session(9),
             Change::OpenRequests(5),
+            Change::Request(6),
+            Change::Staff(7),
         ];
         let p = payload("me", &changes);
-        assert_eq!(p, "me c7 u42 M s9 o5");
+        assert_eq!(p, "me c7 u42 M s9 o5 r6 a7");
         assert_eq!(parse(&p, "me"), None);
         assert_eq!(
             parse(&p, "other"),
@@ -218,7 +224,9 @@ mod tests {
                 Change::User(42),
                 Change::AllMemberships,
                 Change::Session(9),
-                Change::OpenRequests(5)
+                Change::OpenRequests(5),
+                Change::Request(6),
+                Change::Staff(7)
             ]))
         );
         assert_eq!(

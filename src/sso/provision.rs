@@ -256,8 +256,12 @@ fn apply(
             (User::create(tx, new, now)?, true)
         }
     };
-    if let (false, Some(role)) = (created, admission.role) {
-        User::set_role(tx, user.id, role)?;
+    // A role claim that changes nothing writes nothing (and leaves the
+    // cached list of the company's staff alone).
+    if let (false, Some(role)) = (created, admission.role)
+        && role != user.role
+    {
+        User::set_role(tx, &user, role)?;
         user.role = role;
     }
     if created || admission.role.is_some() {

@@ -230,3 +230,173 @@ async fn a_customers_open_requests_follow_every_change_they_can_see() {
     assert!(!cached(), "a new request drops them");
     assert!(dashboard().await.contains("Paper jam"), "listed at once");
 }
+
+#[tokio::test]
+async fn a_request_page_follows_every_change_to_it_and_who_may_see_it() {
+    use crate::requests::person;
+    use portico::db::models::{Conversation, Project, Request, Viewer};
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let globex = app.company("Globex");
+    let web = app.project(&acme.company, "Web");
+    let in_web = json!({"projectId": web.public_id});
+    let jane = person(&app, &acme, "jane@acme.test", in_web.clone()).await;
+    let joe = person(&app, &acme, "joe@acme.test", in_web.clone()).await;
+    let sam = person(&app, &acme, "sam@acme.test", json!({"role": "AGENT"})).await;
+    let bob = person(&app, &globex, "bob@globex.test", json!({})).await;
+    let gus = person(&app, &globex, "gus@globex.test", json!({"role": "AGENT"})).await;
+    let id = jane
+        .open(
+            "Printer on fire",
+            "Smoke everywhere.",
+            &[("project", &web.public_id)],
+        )
+        .await;
+    let cached = || app.state.cache.holds(Change::Request(id));
+    async fn look(id: i64, who: &crate::requests::Person) -> (u16, String) {
+        who.page(&format!("/requests/{id}")).await
+    }
+
+    // Filled by the first look, then served from the cache to everyone
+    // who may see it, narrowed to what each may read.
+    // (A first look records that sam has seen it — a change to it — and
+    // the second fills the cache.)
+    for _ in 0..2 {
+        assert_eq!(look(id, &sam).await.0, 200);
+    }
+    assert!(cached(), "the page filled its conversation");
+    let company_id = acme.company.id;
+    assert!(
+        app.state.cache.holds(Change::Staff(company_id)),
+        "and the company's staff"
+    );
+    for (who, status) in [
+        (&jane, 200),
+        (&joe, 404),
+        (&bob, 404),
+        (&gus, 404),
+        (&sam, 200),
+    ] {
+        // Twice: once maybe through the database, once from the cache.
+        for _ in 0..2 {
+            assert_eq!(look(id, who).await.0, status, "{}", who.email);
+        }
+    }
+
+    assert_eq!(sam.reply(id, &[("body", "On my way.")]).await, 303);
+    assert!(
+        look(id, &jane).await.1.contains("On my way."),
+        "an answer shows at once"
+    );
+    assert_eq!(
+        sam.reply(id, &[("body", "Smells of toner."), ("internal", "on")])
+            .await,
+        303
+    );
+    assert!(look(id, &sam).await.1.contains("Smells of toner."));
+    assert!(cached());
+    let (_, janes) = look(id, &jane).await;
+    assert!(
+        janes.contains("On my way.") && !janes.contains("Smells of toner."),
+        "an internal note never reaches the customer, cached or not"
+    );
+
+    let post = |fields: &'static [(&'static str, &'static str)]| {
+        let sam = &sam;
+        async move {
+            let res = sam.post(&format!("/requests/{id}"), fields).await;
+            assert_eq!(res.status().as_u16(), 303, "{fields:?}");
+        }
+    };
+    look(id, &sam).await;
+    post(&[("priority", "urgent")]).await;
+    assert!(!cached(), "a priority change drops it");
+    assert!(
+        look(id, &sam)
+            .await
+            .1
+            .contains("set the priority to Urgent")
+    );
+    let sam_user = app.find_user("sam@acme.test").unwrap();
+    let sam_id = sam_user.id.to_string();
+    let res = sam
+        .post(&format!("/requests/{id}"), &[("assignee", &sam_id)])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(
+        look(id, &sam)
+            .await
+            .1
+            .contains(&format!("assigned it to {}", sam_user.name))
+    );
+    post(&[("status", "pending")]).await;
+    assert!(
+        look(id, &jane).await.1.contains("set the status to"),
+        "a status line shows at once"
+    );
+
+    // The staff list (the assignee choices) follows role changes.
+    let ann = person(&app, &acme, "ann@acme.test", json!({})).await;
+    let ann_user = app.find_user("ann@acme.test").unwrap();
+    let option = format!("<option value=\"{}\"", ann_user.id);
+    assert!(
+        !look(id, &sam).await.1.contains(&option),
+        "a customer is not staff"
+    );
+    drop(ann);
+    person(&app, &acme, "ann@acme.test", json!({"role": "AGENT"})).await;
+    assert!(
+        look(id, &sam).await.1.contains(&option),
+        "made an agent: listed at once"
+    );
+
+    // Sharing the project opens it to joe at once, and closing it shuts
+    // him out at once, though the conversation stays cached.
+    let share = |shared: bool| {
+        let public_id = web.public_id.clone();
+        app.state
+            .db
+            .write(move |tx| Project::set_shared(tx, company_id, &public_id, shared))
+    };
+    share(true).await.unwrap();
+    assert_eq!(look(id, &joe).await.0, 200, "shared: joe sees it");
+    assert!(!look(id, &joe).await.1.contains("Smells of toner."));
+    share(false).await.unwrap();
+    assert!(cached());
+    assert_eq!(
+        look(id, &joe).await.0,
+        404,
+        "no longer shared: joe does not"
+    );
+
+    // The rule in memory is the rule of the queries, for every viewer, in
+    // both states of the project.
+    let request = Conversation::load(&mut app.conn(), id)
+        .unwrap()
+        .unwrap()
+        .request;
+    for shared in [false, true] {
+        share(shared).await.unwrap();
+        for email in [
+            "jane@acme.test",
+            "joe@acme.test",
+            "sam@acme.test",
+            "bob@globex.test",
+            "gus@globex.test",
+        ] {
+            let user = app.find_user(email).unwrap();
+            let viewer = Viewer::of(&user);
+            let mut conn = app.conn();
+            let by_query = Request::find_visible(&mut conn, &viewer, id)
+                .unwrap()
+                .is_some();
+            let member_of = Project::ids_for_member(&mut conn, user.id).unwrap();
+            let projects = Project::list_for_company(&mut conn, user.company_id).unwrap();
+            assert_eq!(
+                request.is_visible_to(&viewer, &member_of, &projects),
+                by_query,
+                "{email}, shared: {shared}"
+            );
+        }
+    }
+}

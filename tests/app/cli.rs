@@ -121,7 +121,11 @@ async fn cli_commands_print_json_and_make_a_working_link() {
         .args(["--database", &db, "sso", "rotate", "--company", &company_id])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rotated["companyId"], company_id.as_str());
     assert!(

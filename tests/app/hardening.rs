@@ -439,7 +439,7 @@ async fn only_the_accounts_own_browser_is_told_that_it_is_disabled() {
     app.post_form("/logout", &[("csrf", &csrf)]).await;
 
     let ada = app.find_user("ada@acme.test").unwrap();
-    app.outside(|tx| portico::db::models::User::set_disabled(tx, ada.id, true));
+    app.outside(|tx| portico::db::models::User::set_disabled(tx, &ada, true));
     let generic = "The email or the password is incorrect.";
     // A stranger with the right password learns nothing.
     let stranger = client_with(Default::default());

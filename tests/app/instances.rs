@@ -63,7 +63,7 @@ async fn a_session_and_a_disabled_user_hold_on_every_instance() {
     // well before its TTL would have dropped it.
     a.state
         .db
-        .write(move |tx| User::set_disabled(tx, user.id, true))
+        .write(move |tx| User::set_disabled(tx, &user, true))
         .await
         .unwrap();
     let took = until(SHARED_TTL, async || {

@@ -271,10 +271,14 @@ async fn nobody_sees_what_is_not_theirs_and_internal_notes_stay_internal() {
     }
     assert_eq!(joe.reply(id, &[("body", "me too")]).await, 404);
 
-    // A shared project: its members see each other's requests.
-    app.outside(|tx| {
-        portico::db::models::Project::set_shared(tx, acme.company.id, &web.public_id, true)
-    });
+    // A shared project (as the Projects page shares it): its members see
+    // each other's requests.
+    let (company_id, public_id) = (acme.company.id, web.public_id.clone());
+    app.state
+        .db
+        .write(move |tx| portico::db::models::Project::set_shared(tx, company_id, &public_id, true))
+        .await
+        .unwrap();
     let (status, page) = joe.page(&format!("/requests/{id}")).await;
     assert_eq!(status, 200, "shared: a project member sees it");
     assert!(page.contains("Login loop"));

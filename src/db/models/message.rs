@@ -1,13 +1,16 @@
 //! What a request's conversation holds: messages, their files, and the
-//! change lines. Each is read through a [`VisibleRequest`], whose viewer
-//! decides whether internal notes (and their files) are part of it.
+//! change lines. A [`Conversation`] holds all of them, for every viewer at
+//! once (it is cached whole); what one viewer may read of it is decided in
+//! one place, [`Conversation::messages_for`] and its two siblings. A file's
+//! bytes are read through a [`VisibleRequest`], whose viewer decides whether
+//! internal notes (and their files) are part of it.
 
 use diesel::prelude::*;
 
 use super::request::VisibleRequest;
-use super::{ChangeField, Request};
-use crate::db::schema::{attachments, messages, request_changes};
-use crate::db::{DbConn, DbError, Tx, per_backend};
+use super::{ChangeField, Request, Viewer};
+use crate::db::schema::{attachments, messages, request_changes, request_views, requests};
+use crate::db::{Change, DbConn, DbError, Tx, per_backend};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = messages)]
@@ -91,6 +94,7 @@ impl Message {
             ))
             .returning(Message::as_returning())
             .get_result(c))?;
+        tx.changed(Change::Request(request.id));
         for file in files {
             let row = (
                 attachments::message_id.eq(message.id),
@@ -109,34 +113,9 @@ impl Message {
         }
         Ok(message)
     }
-
-    /// The conversation as the viewer may read it, oldest first.
-    pub fn list(conn: &mut DbConn, visible: &VisibleRequest) -> Result<Vec<Shown>, DbError> {
-        let mut q = messages::table
-            .filter(messages::request_id.eq(visible.request.id))
-            .select(Shown::as_select())
-            .into_boxed();
-        if !visible.viewer.staff {
-            q = q.filter(messages::internal.eq(false));
-        }
-        Ok(q.order(messages::id.asc()).load(conn)?)
-    }
 }
 
 impl Attachment {
-    /// The files of the messages the viewer may read.
-    pub fn list(conn: &mut DbConn, visible: &VisibleRequest) -> Result<Vec<Attachment>, DbError> {
-        let mut q = attachments::table
-            .inner_join(messages::table)
-            .filter(attachments::request_id.eq(visible.request.id))
-            .select(Attachment::as_select())
-            .into_boxed();
-        if !visible.viewer.staff {
-            q = q.filter(messages::internal.eq(false));
-        }
-        Ok(q.order(attachments::id.asc()).load(conn)?)
-    }
-
     /// One file and its bytes, if it belongs to this request and to a
     /// message the viewer may read.
     pub fn find_with_data(
@@ -177,22 +156,124 @@ impl RequestChange {
                 request_changes::created_at.eq(now),
             ))
             .execute(&mut **tx)?;
+        tx.changed(Change::Request(request_id));
         Ok(())
     }
+}
 
-    /// The change lines the viewer may read: a customer sees status changes
-    /// only.
-    pub fn list(
-        conn: &mut DbConn,
-        visible: &VisibleRequest,
-    ) -> Result<Vec<RequestChange>, DbError> {
-        let mut q = request_changes::table
-            .filter(request_changes::request_id.eq(visible.request.id))
+/// Everything a request's page shows of the request itself, for every
+/// viewer at once: its row, all its messages and files (internal notes
+/// too), all its change lines and who has seen it up to when. Cached whole
+/// ([`crate::cache::Cache::conversation`]), dropped by every write to any
+/// of it ([`Change::Request`]).
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub request: Request,
+    messages: Vec<Shown>,
+    files: Vec<Attachment>,
+    changes: Vec<RequestChange>,
+    /// `(user id, seen up to)` of everyone who has opened it.
+    views: Vec<(i64, i64)>,
+}
+
+impl Conversation {
+    /// The request `id` and all of its conversation, whoever may see it.
+    pub fn load(conn: &mut DbConn, id: i64) -> Result<Option<Conversation>, DbError> {
+        let Some(request) = requests::table
+            .find(id)
+            .select(Request::as_select())
+            .load(conn)?
+            .pop()
+        else {
+            return Ok(None);
+        };
+        let messages = messages::table
+            .filter(messages::request_id.eq(id))
+            .order(messages::id.asc())
+            .select(Shown::as_select())
+            .load(conn)?;
+        let files = attachments::table
+            .filter(attachments::request_id.eq(id))
+            .order(attachments::id.asc())
+            .select(Attachment::as_select())
+            .load(conn)?;
+        let changes = request_changes::table
+            .filter(request_changes::request_id.eq(id))
+            .order(request_changes::id.asc())
             .select(RequestChange::as_select())
-            .into_boxed();
-        if !visible.viewer.staff {
-            q = q.filter(request_changes::field.eq(ChangeField::Status));
-        }
-        Ok(q.order(request_changes::id.asc()).load(conn)?)
+            .load(conn)?;
+        let views = request_views::table
+            .filter(request_views::request_id.eq(id))
+            .select((request_views::user_id, request_views::seen_at))
+            .load(conn)?;
+        Ok(Some(Conversation {
+            request,
+            messages,
+            files,
+            changes,
+            views,
+        }))
+    }
+
+    /// The messages `viewer` may read, oldest first: a customer never
+    /// sees an internal note.
+    pub fn messages_for<'a>(&'a self, viewer: &Viewer) -> impl Iterator<Item = &'a Shown> + 'a {
+        let staff = viewer.staff;
+        self.messages.iter().filter(move |m| staff || !m.internal)
+    }
+
+    /// The files of the messages `viewer` may read.
+    pub fn files_for<'a>(&'a self, viewer: &Viewer) -> impl Iterator<Item = &'a Attachment> + 'a {
+        let hidden: Vec<i64> = if viewer.staff {
+            Vec::new()
+        } else {
+            self.messages
+                .iter()
+                .filter(|m| m.internal)
+                .map(|m| m.id)
+                .collect()
+        };
+        self.files
+            .iter()
+            .filter(move |f| !hidden.contains(&f.message_id))
+    }
+
+    /// The change lines `viewer` may read: a customer sees status changes
+    /// only.
+    pub fn changes_for<'a>(
+        &'a self,
+        viewer: &Viewer,
+    ) -> impl Iterator<Item = &'a RequestChange> + 'a {
+        let staff = viewer.staff;
+        self.changes
+            .iter()
+            .filter(move |c| staff || c.field == ChangeField::Status)
+    }
+
+    /// About how many bytes it holds, for the cache's bound.
+    pub fn weight(&self) -> u32 {
+        let text: usize = self
+            .messages
+            .iter()
+            .map(|m| m.html.len() + 64)
+            .sum::<usize>()
+            + self
+                .files
+                .iter()
+                .map(|f| f.filename.len() + 96)
+                .sum::<usize>()
+            + self.changes.len() * 128
+            + self.views.len() * 16
+            + self.request.subject.len()
+            + 256;
+        u32::try_from(text).unwrap_or(u32::MAX)
+    }
+
+    /// What `user_id` has seen of it (`None`: never opened).
+    pub fn seen_by(&self, user_id: i64) -> Option<i64> {
+        self.views
+            .iter()
+            .find(|(user, _)| *user == user_id)
+            .map(|(_, seen)| *seen)
     }
 }

@@ -17,7 +17,7 @@ mod throttle;
 mod user;
 
 pub use company::{Company, NewAdmin};
-pub use message::{Attachment, Message, NewFile, RequestChange, Shown};
+pub use message::{Attachment, Conversation, Message, NewFile, RequestChange, Shown};
 pub use project::Project;
 pub use request::{
     Assignee, ListFilter, NewRequest, QueueCounts, Request, RequestView, Viewer, VisibleRequest,

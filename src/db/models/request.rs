@@ -9,7 +9,7 @@
 
 use diesel::prelude::*;
 
-use super::{ChangeField, Priority, RequestChange, Role, Status, User};
+use super::{ChangeField, Priority, Project, RequestChange, Role, Status, User};
 use crate::db::schema::{memberships, projects, request_views, requests};
 use crate::db::search;
 use crate::db::{Change, DbBackend, DbConn, DbError, Tx, per_backend};
@@ -137,6 +137,23 @@ fn visible_to(v: &Viewer) -> Scope {
 }
 
 impl Request {
+    /// [`visible_to`] in memory, for a request from the cache: the same
+    /// rule on what the cache holds of the viewer — `member_of`, the ids of
+    /// the projects they belong to, and `projects`, their company's (which
+    /// says which are shared). `tests/app/cache.rs` holds the two to one
+    /// answer.
+    pub fn is_visible_to(&self, v: &Viewer, member_of: &[i64], projects: &[Project]) -> bool {
+        if self.company_id != v.company_id {
+            return false;
+        }
+        if v.staff || self.requester_id == v.user_id {
+            return true;
+        }
+        self.project_id.is_some_and(|id| {
+            member_of.contains(&id) && projects.iter().any(|p| p.id == id && p.shared)
+        })
+    }
+
     /// The last activity `viewer` may know of: internal notes move only the
     /// staff's clock.
     pub fn activity_for(&self, viewer: &Viewer) -> i64 {
@@ -374,6 +391,7 @@ impl Request {
                 requests::public_updated_at.eq(request.public_updated_at),
             ))
             .execute(&mut **tx)?;
+        tx.changed(Change::Request(request.id));
         if public {
             tx.changed(Change::OpenRequests(request.requester_id));
         }
@@ -394,6 +412,7 @@ impl Request {
         if changed == 1 {
             request.status = to;
             tx.changed(Change::OpenRequests(request.requester_id));
+            tx.changed(Change::Request(request.id));
         }
         Ok(changed == 1)
     }
@@ -432,6 +451,7 @@ impl Request {
             .set(requests::priority.eq(priority))
             .execute(&mut **tx)?;
         tx.changed(Change::OpenRequests(request.requester_id));
+        tx.changed(Change::Request(request.id));
         Ok(())
     }
 
@@ -439,6 +459,7 @@ impl Request {
         diesel::update(requests::table.find(id))
             .set(requests::assignee_id.eq(assignee))
             .execute(&mut **tx)?;
+        tx.changed(Change::Request(id));
         Ok(())
     }
 
@@ -446,6 +467,7 @@ impl Request {
         diesel::update(requests::table.find(id))
             .set(requests::project_id.eq(project))
             .execute(&mut **tx)?;
+        tx.changed(Change::Request(id));
         Ok(())
     }
 }
@@ -497,8 +519,10 @@ impl RequestView {
                 )))
                 .execute(c)?,
         };
-        // The unread marker of their own request, on their dashboard.
+        // The unread marker of their own request, on their dashboard; who
+        // has seen it, on its page.
         tx.changed(Change::OpenRequests(user_id));
+        tx.changed(Change::Request(request_id));
         Ok(())
     }
 }

@@ -53,8 +53,12 @@ impl User {
         self.role
     }
 
-    /// A new user: nothing of them can be cached yet.
+    /// A new user: nothing of them can be cached yet, but the list of their
+    /// company's staff when they are an agent or an admin.
     pub fn create(tx: &mut Tx<'_>, new: NewUser<'_>, now: i64) -> Result<User, DbError> {
+        if new.role.sees_all_projects() {
+            tx.changed(Change::Staff(new.company_id));
+        }
         Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
             users::table
         )
@@ -113,11 +117,12 @@ impl User {
             .pop())
     }
 
-    pub fn set_role(tx: &mut Tx<'_>, id: i64, role: Role) -> Result<(), DbError> {
-        diesel::update(users::table.find(id))
+    pub fn set_role(tx: &mut Tx<'_>, user: &User, role: Role) -> Result<(), DbError> {
+        diesel::update(users::table.find(user.id))
             .set(users::role.eq(role))
             .execute(&mut **tx)?;
-        tx.changed(Change::User(id));
+        tx.changed(Change::User(user.id));
+        tx.changed(Change::Staff(user.company_id));
         Ok(())
     }
 
@@ -187,13 +192,14 @@ impl User {
     /// Disabling ends every session of the user for good: their rows are
     /// deleted and the epoch moves, so enabling the user again brings no
     /// old cookie back.
-    pub fn set_disabled(tx: &mut Tx<'_>, id: i64, disabled: bool) -> Result<(), DbError> {
-        diesel::update(users::table.find(id))
+    pub fn set_disabled(tx: &mut Tx<'_>, user: &User, disabled: bool) -> Result<(), DbError> {
+        diesel::update(users::table.find(user.id))
             .set(users::disabled.eq(disabled))
             .execute(&mut **tx)?;
-        tx.changed(Change::User(id));
+        tx.changed(Change::User(user.id));
+        tx.changed(Change::Staff(user.company_id));
         if disabled {
-            Self::bump_session_epoch(tx, id)?;
+            Self::bump_session_epoch(tx, user.id)?;
         }
         Ok(())
     }
@@ -276,15 +282,19 @@ impl User {
                 user.email
             )));
         }
-        let requests_deleted = requests::table
+        let deleted: Vec<i64> = requests::table
             .filter(requests::requester_id.eq(user.id))
-            .count()
-            .get_result::<i64>(&mut **tx)?;
+            .select(requests::id)
+            .load(&mut **tx)?;
         super::LiveSession::end_all_of(tx, user.id)?;
         diesel::delete(users::table.find(user.id)).execute(&mut **tx)?;
         tx.changed(Change::User(user.id));
         tx.changed(Change::Memberships(user.id));
         tx.changed(Change::OpenRequests(user.id));
-        Ok(Ok(requests_deleted))
+        tx.changed(Change::Staff(user.company_id));
+        for id in &deleted {
+            tx.changed(Change::Request(*id));
+        }
+        Ok(Ok(deleted.len() as i64))
     }
 }

@@ -9,10 +9,8 @@ use strum::IntoEnumIterator;
 
 use super::{Opt, opts};
 use crate::auth::CurrentUser;
-use crate::db::models::{
-    Attachment, ChangeField, Message, Priority, Project, Request, RequestChange, RequestView, Role,
-    Shown, Status, User, Viewer, VisibleRequest,
-};
+use crate::cache::{Cache, Fill, Staff};
+use crate::db::models::{ChangeField, Conversation, Priority, Project, Role, Status, User, Viewer};
 use crate::db::{DbConn, DbError};
 use crate::error::AppError;
 use crate::requests::files::human_size;
@@ -25,12 +23,12 @@ pub struct FileView {
     pub size: String,
 }
 
-pub struct MessageView {
+pub struct MessageView<'a> {
     pub author: String,
     /// The author's role badge, for agents and admins.
     pub badge: Option<&'static str>,
     pub time: String,
-    pub html: String,
+    pub html: &'a str,
     pub internal: bool,
     pub files: Vec<FileView>,
 }
@@ -41,8 +39,8 @@ pub struct ChangeView {
 }
 
 /// One entry of the conversation.
-pub enum Item {
-    Message(MessageView),
+pub enum Item<'a> {
+    Message(MessageView<'a>),
     Change(ChangeView),
 }
 
@@ -56,7 +54,7 @@ pub struct Draft {
 
 #[derive(Template)]
 #[template(path = "requests/show.html")]
-pub struct ShowPage {
+pub struct ShowPage<'a> {
     pub layout: Layout,
     pub staff: bool,
     pub id: i64,
@@ -69,7 +67,7 @@ pub struct ShowPage {
     pub requester_email: String,
     pub assignee: String,
     pub created: String,
-    pub items: Vec<Item>,
+    pub items: Vec<Item<'a>>,
     pub closed: bool,
     pub can_solve: bool,
     pub can_reopen: bool,
@@ -81,96 +79,164 @@ pub struct ShowPage {
     pub projects: Vec<Opt>,
 }
 
-/// Everything the page shows, read at once; `None` when the viewer may not
-/// see the request (or it does not exist).
-/// `projects` are the company's (from the cache, `show::page`).
-pub fn load(
-    conn: &mut DbConn,
-    viewer: &Viewer,
-    id: i64,
+/// What a request's page is made of: the conversation (every viewer's,
+/// narrowed in [`build`]), the people it names, the company's staff (the
+/// assignee choices, for agents and admins) and projects.
+pub struct Loaded {
+    pub conversation: Arc<Conversation>,
+    people: HashMap<i64, Arc<User>>,
+    staff: Arc<Staff>,
     projects: Arc<Vec<Project>>,
-) -> Result<Option<(VisibleRequest, Loaded)>, DbError> {
-    let Some(visible) = Request::find_visible(conn, viewer, id)? else {
-        return Ok(None);
-    };
-    let messages = Message::list(conn, &visible)?;
-    let files = Attachment::list(conn, &visible)?;
-    let changes = RequestChange::list(conn, &visible)?;
-    let r = &visible.request;
-    let mut people: Vec<i64> = messages.iter().map(|m| m.author_id).collect();
-    people.extend(changes.iter().filter_map(|c| c.actor_id));
+}
+
+/// The people `viewer`'s page names: the authors and actors of what they
+/// may read, the requester, the assignee.
+fn people_named(c: &Conversation, viewer: &Viewer) -> Vec<i64> {
+    let r = &c.request;
+    let mut people: Vec<i64> = c.messages_for(viewer).map(|m| m.author_id).collect();
+    people.extend(c.changes_for(viewer).filter_map(|ch| ch.actor_id));
     people.push(r.requester_id);
     people.extend(r.assignee_id);
     people.sort_unstable();
     people.dedup();
-    let names = User::names(conn, &people)?;
-    let requester_email = if viewer.staff {
-        User::email_of(conn, r.requester_id)?.unwrap_or_default()
+    people
+}
+
+/// The page from the cache alone, when it holds all of it: `None` when it
+/// does not (then [`load`]), `Some(None)` when the viewer may not see the
+/// request. Who may see it is
+/// [`crate::db::models::Request::is_visible_to`], as in [`load`].
+pub fn from_cache(cache: &Cache, viewer: &Viewer, id: i64) -> Option<Option<Loaded>> {
+    let conversation = cache.conversation(id)?;
+    let projects = cache.projects(viewer.company_id)?;
+    let member_of = if viewer.staff {
+        Arc::default()
     } else {
-        String::new()
+        cache.memberships(viewer.user_id)?
     };
+    if !conversation
+        .request
+        .is_visible_to(viewer, &member_of, &projects)
+    {
+        return Some(None);
+    }
     let staff = if viewer.staff {
-        User::staff_of_company(conn, viewer.company_id)?
+        cache.staff(viewer.company_id)?
     } else {
-        Vec::new()
+        Arc::default()
     };
-    // The request's project's name, and the side panel's choices (staff).
-    let seen = RequestView::seen(conn, viewer.user_id, &[id])?
-        .first()
-        .map(|(_, s)| *s);
-    Ok(Some((
-        visible,
-        Loaded {
-            messages,
-            files,
-            changes,
-            names,
-            requester_email,
-            staff,
-            projects,
-            seen,
-        },
-    )))
+    let mut people = HashMap::new();
+    for id in people_named(&conversation, viewer) {
+        people.insert(id, cache.user(id)?);
+    }
+    Some(Some(Loaded {
+        conversation,
+        people,
+        staff,
+        projects,
+    }))
 }
 
-pub struct Loaded {
-    messages: Vec<Shown>,
-    files: Vec<Attachment>,
-    changes: Vec<RequestChange>,
-    names: Vec<(i64, String, Role)>,
-    requester_email: String,
-    staff: Vec<(i64, String)>,
-    projects: Arc<Vec<Project>>,
-    pub seen: Option<i64>,
+/// The page, from the cache where it holds a part and from the database
+/// for the rest (filling the cache); `None` when the viewer may not see the
+/// request (or it does not exist).
+pub fn load(
+    conn: &mut DbConn,
+    cache: &Cache,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Option<Loaded>, DbError> {
+    let generation = cache.generation();
+    let conversation = match cache.conversation(id) {
+        Some(c) => c,
+        None => {
+            let Some(c) = Conversation::load(conn, id)? else {
+                return Ok(None);
+            };
+            let c = Arc::new(c);
+            cache.fill(generation, Fill::Conversation(c.clone()));
+            c
+        }
+    };
+    let company_id = viewer.company_id;
+    let projects = match cache.projects(company_id) {
+        Some(p) => p,
+        None => {
+            let p = Project::list_for_company(conn, company_id)?;
+            cache.fill(generation, Fill::Projects(company_id, p.clone()));
+            Arc::new(p)
+        }
+    };
+    let member_of = match (viewer.staff, cache.memberships(viewer.user_id)) {
+        (true, _) => Arc::default(),
+        (false, Some(m)) => m,
+        (false, None) => {
+            let m = Project::ids_for_member(conn, viewer.user_id)?;
+            cache.fill(generation, Fill::Memberships(viewer.user_id, m.clone()));
+            Arc::new(m)
+        }
+    };
+    if !conversation
+        .request
+        .is_visible_to(viewer, &member_of, &projects)
+    {
+        return Ok(None);
+    }
+    let staff = match (viewer.staff, cache.staff(company_id)) {
+        (false, _) => Arc::default(),
+        (true, Some(s)) => s,
+        (true, None) => {
+            let s = Arc::new(User::staff_of_company(conn, company_id)?);
+            cache.fill(generation, Fill::Staff(company_id, s.clone()));
+            s
+        }
+    };
+    let mut people = HashMap::new();
+    let mut missing = Vec::new();
+    for id in people_named(&conversation, viewer) {
+        match cache.user(id) {
+            Some(u) => {
+                people.insert(id, u);
+            }
+            None => missing.push(id),
+        }
+    }
+    if !missing.is_empty() {
+        for user in User::find_many(conn, &[], &missing)? {
+            cache.fill(generation, Fill::User(user.clone()));
+            people.insert(user.id, Arc::new(user));
+        }
+    }
+    Ok(Some(Loaded {
+        conversation,
+        people,
+        staff,
+        projects,
+    }))
 }
 
-pub fn build(
+pub fn build<'a>(
     current: &CurrentUser,
-    visible: &VisibleRequest,
-    l: Loaded,
+    viewer: &Viewer,
+    l: &'a Loaded,
     draft: Draft,
-) -> Result<ShowPage, AppError> {
-    let viewer = visible.viewer;
-    let r = &visible.request;
-    let names: HashMap<i64, (String, Role)> = l
-        .names
-        .into_iter()
-        .map(|(id, n, role)| (id, (n, role)))
-        .collect();
+) -> Result<ShowPage<'a>, AppError> {
+    let viewer = *viewer;
+    let c = &*l.conversation;
+    let r = &c.request;
     let name = |id: Option<i64>| {
-        id.and_then(|id| names.get(&id).map(|(n, _)| n.clone()))
+        id.and_then(|id| l.people.get(&id).map(|u| u.name.clone()))
             .unwrap_or_else(|| "Someone".to_owned())
     };
     let mut timeline: Vec<(i64, u8, i64, Item)> = Vec::new();
-    for m in l.messages {
-        let badge = names.get(&m.author_id).and_then(|(_, role)| match role {
+    for m in c.messages_for(&viewer) {
+        let badge = l.people.get(&m.author_id).and_then(|u| match u.role() {
             Role::Agent => Some("Support"),
             Role::Admin => Some("Admin"),
             Role::Customer => None,
         });
-        let files = l
-            .files
-            .iter()
+        let files = c
+            .files_for(&viewer)
             .filter(|f| f.message_id == m.id)
             .map(|f| FileView {
                 href: format!("/requests/{}/attachments/{}", r.id, f.id),
@@ -186,36 +252,36 @@ pub fn build(
                 author: name(Some(m.author_id)),
                 badge,
                 time: format_time(m.created_at),
-                html: m.html,
+                html: &m.html,
                 internal: m.internal,
                 files,
             }),
         ));
     }
-    for c in l.changes {
-        let new = c.new_value.clone().unwrap_or_default();
-        let text = match c.field {
+    for ch in c.changes_for(&viewer) {
+        let new = ch.new_value.clone().unwrap_or_default();
+        let text = match ch.field {
             ChangeField::Status => {
                 let label = new
                     .parse::<Status>()
                     .map_or(new.as_str(), |s| s.label_for(viewer.staff));
-                format!("{} set the status to {label}", name(c.actor_id))
+                format!("{} set the status to {label}", name(ch.actor_id))
             }
-            ChangeField::Priority => format!("{} set the priority to {new}", name(c.actor_id)),
+            ChangeField::Priority => format!("{} set the priority to {new}", name(ch.actor_id)),
             ChangeField::Assignee if new.is_empty() => {
-                format!("{} unassigned it", name(c.actor_id))
+                format!("{} unassigned it", name(ch.actor_id))
             }
-            ChangeField::Assignee => format!("{} assigned it to {new}", name(c.actor_id)),
+            ChangeField::Assignee => format!("{} assigned it to {new}", name(ch.actor_id)),
             ChangeField::Project if new.is_empty() => {
-                format!("{} took it out of its project", name(c.actor_id))
+                format!("{} took it out of its project", name(ch.actor_id))
             }
-            ChangeField::Project => format!("{} moved it to {new}", name(c.actor_id)),
+            ChangeField::Project => format!("{} moved it to {new}", name(ch.actor_id)),
         };
-        let time = format_time(c.created_at);
+        let time = format_time(ch.created_at);
         timeline.push((
-            c.created_at,
+            ch.created_at,
             1,
-            c.id,
+            ch.id,
             Item::Change(ChangeView { text, time }),
         ));
     }
@@ -238,7 +304,15 @@ pub fn build(
         priority: r.priority.label(),
         project,
         requester: name(Some(r.requester_id)),
-        requester_email: l.requester_email,
+        // The requester's email, for agents and admins.
+        requester_email: match viewer.staff {
+            true => l
+                .people
+                .get(&r.requester_id)
+                .map(|u| u.email.clone())
+                .unwrap_or_default(),
+            false => String::new(),
+        },
         assignee: r.assignee_id.map(|id| name(Some(id))).unwrap_or_default(),
         created: format_time(r.created_at),
         items: timeline.into_iter().map(|(_, _, _, item)| item).collect(),

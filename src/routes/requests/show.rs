@@ -1,18 +1,15 @@
 //! A request's page: the conversation with its status lines, the reply box
 //! and, for agents and admins, the side panel of changes.
 
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::conversation::{Draft, build, load};
+use super::conversation::{self, Draft, build};
 use super::form::{self, Unread, Upload};
 
 use crate::auth::CurrentUser;
-use crate::cache::Fill;
 use crate::db;
-use crate::db::models::{Message, NewFile, Project, Request, RequestView, Status, Viewer};
+use crate::db::models::{Message, NewFile, Request, RequestView, Status, Viewer};
 use crate::error::AppError;
 use crate::requests::rules::{self, Refused};
 use crate::requests::{clean_body, markdown};
@@ -28,35 +25,24 @@ async fn page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let viewer = Viewer::of(&current.user);
-    // The company's projects (the side panel's choices, the request's
-    // project name) come from the cache, filled here when it misses them.
-    let cached = state.cache.projects(viewer.company_id);
-    let cache = state.cache.clone();
-    let Some((visible, loaded)) = state
-        .db
-        .read(move |conn| {
-            let projects = match cached {
-                Some(projects) => projects,
-                None => {
-                    let generation = cache.generation();
-                    let projects = Project::list_for_company(conn, viewer.company_id)?;
-                    cache.fill(
-                        generation,
-                        Fill::Projects(viewer.company_id, projects.clone()),
-                    );
-                    Arc::new(projects)
-                }
-            };
-            load(conn, &viewer, id, projects)
-        })
-        .await?
-    else {
+    // From the cache alone when it holds the whole page (no database read,
+    // no thread hop), else from the database for what it lacks.
+    let loaded = match conversation::from_cache(&state.cache, &viewer, id) {
+        Some(found) => found,
+        None => {
+            let cache = state.cache.clone();
+            state
+                .db
+                .read(move |conn| conversation::load(conn, &cache, &viewer, id))
+                .await?
+        }
+    };
+    let Some(loaded) = loaded else {
         return Err(AppError::NotFound);
     };
-    let seen = loaded.seen;
-    let activity = visible.activity();
-    let page = build(current, &visible, loaded, draft)?;
-    let response = render_with_status(status, &page)?;
+    let activity = loaded.conversation.request.activity_for(&viewer);
+    let seen = loaded.conversation.seen_by(viewer.user_id);
+    let response = render_with_status(status, &build(current, &viewer, &loaded, draft)?)?;
     // Seen up to what was shown: written with the next batch of sign-ins.
     if seen.is_none_or(|s| s < activity) {
         let user_id = viewer.user_id;

@@ -164,7 +164,7 @@ pub async fn role_post(
                 user.email
             )));
         }
-        User::set_role(tx, user.id, role)?;
+        User::set_role(tx, user, role)?;
         Ok(Change::Done(format!(
             "{} is now {}.",
             user.email,
@@ -209,14 +209,14 @@ pub async fn action_post(
                     "The last active admin cannot be disabled.".into(),
                 ));
             }
-            User::set_disabled(tx, user.id, true)?;
+            User::set_disabled(tx, user, true)?;
             Ok(Change::Done(format!(
                 "{} is disabled: their sessions ended and sign-ins are refused.",
                 user.email
             )))
         }
         Action::Enable => {
-            User::set_disabled(tx, user.id, false)?;
+            User::set_disabled(tx, user, false)?;
             Ok(Change::Done(format!("{} is enabled again.", user.email)))
         }
         Action::SignOut => {
