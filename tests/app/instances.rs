@@ -154,4 +154,24 @@ async fn an_answer_given_through_one_instance_shows_on_the_others_dashboard() {
         took < SHARED_TTL / 2,
         "by the notification ({took:?}), not the TTL"
     );
+
+    // The request's page, cached by b, shows the next answer given through
+    // a as soon.
+    let path = format!("/requests/{id}");
+    until(SHARED_TTL, async || {
+        jane_on_b.page(&path).await;
+        b.state.cache.holds(Change::Request(id))
+    })
+    .await
+    .expect("b caches the request's page");
+    assert_eq!(sam.reply(id, &[("body", "Found the toner.")]).await, 303);
+    let took = until(SHARED_TTL, async || {
+        jane_on_b.page(&path).await.1.contains("Found the toner.")
+    })
+    .await
+    .expect("b shows the answer on the page within a second");
+    assert!(
+        took < SHARED_TTL / 2,
+        "by the notification ({took:?}), not the TTL"
+    );
 }
