@@ -120,9 +120,14 @@ where
     }
 
     fn insert(&self, key: K, value: V) {
+        self.insert_born(key, value, Instant::now());
+    }
+
+    /// [`TtlMap::insert`] of a value loaded at `born`.
+    fn insert_born(&self, key: K, value: V, born: Instant) {
         let slot = Slot {
             value,
-            born: Instant::now(),
+            born,
             claimed: Arc::default(),
         };
         self.map.insert(key, slot);
@@ -381,23 +386,30 @@ mod tests {
 
     #[test]
     fn one_caller_reloads_an_old_entry_while_the_others_still_get_it() {
-        let map: TtlMap<i64, &str> = TtlMap::new(Duration::from_millis(400));
+        let ttl = Duration::from_secs(60);
+        let map: TtlMap<i64, &str> = TtlMap::new(ttl);
         map.insert(1, "fresh");
         assert_eq!(map.get(&1), Some("fresh"));
         assert_eq!(map.get(&1), Some("fresh"), "young: nobody reloads it");
-        std::thread::sleep(Duration::from_millis(320));
+        // Loaded 80 % of its TTL ago (moka's own clock still gives it 60 s).
+        let old = Instant::now() - ttl * 4 / 5;
+        map.insert_born(1, "old", old);
         assert_eq!(
             map.get(&1),
             None,
             "old: the first caller is sent to reload it"
         );
-        assert_eq!(map.get(&1), Some("fresh"), "the others still get it");
+        assert_eq!(map.get(&1), Some("old"), "the others still get it");
+        assert_eq!(map.get(&1), Some("old"));
         assert!(map.has(&1));
         map.insert(1, "reloaded");
-        std::thread::sleep(Duration::from_millis(100));
         assert_eq!(map.get(&1), Some("reloaded"));
-        std::thread::sleep(Duration::from_millis(400));
-        assert_eq!(map.get(&1), None, "past its TTL: gone for everyone");
-        assert!(!map.has(&1));
+        assert_eq!(map.get(&1), Some("reloaded"));
+        // Past its TTL, moka drops it for everyone.
+        let short: TtlMap<i64, &str> = TtlMap::new(Duration::from_millis(50));
+        short.insert(1, "soon gone");
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(short.get(&1), None);
+        assert!(!short.has(&1));
     }
 }

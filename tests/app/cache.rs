@@ -259,6 +259,11 @@ async fn a_request_page_follows_every_change_to_it_and_who_may_see_it() {
 
     // Filled by the first look, then served from the cache to everyone
     // who may see it, narrowed to what each may read.
+    // A look by someone who may not see it reads nothing of it and caches
+    // nothing.
+    assert_eq!(look(id, &bob).await.0, 404);
+    assert!(!cached(), "a refused look fills nothing");
+
     // (A first look records that sam has seen it — a change to it — and
     // the second fills the cache.)
     for _ in 0..2 {

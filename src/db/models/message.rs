@@ -222,20 +222,14 @@ impl Conversation {
         self.messages.iter().filter(move |m| staff || !m.internal)
     }
 
-    /// The files of the messages `viewer` may read.
+    /// The files of the messages `viewer` may read: only files of a message
+    /// that [`Conversation::messages_for`] gives (a file whose message is
+    /// not among them is not shown to anyone).
     pub fn files_for<'a>(&'a self, viewer: &Viewer) -> impl Iterator<Item = &'a Attachment> + 'a {
-        let hidden: Vec<i64> = if viewer.staff {
-            Vec::new()
-        } else {
-            self.messages
-                .iter()
-                .filter(|m| m.internal)
-                .map(|m| m.id)
-                .collect()
-        };
+        let shown: Vec<i64> = self.messages_for(viewer).map(|m| m.id).collect();
         self.files
             .iter()
-            .filter(move |f| !hidden.contains(&f.message_id))
+            .filter(move |f| shown.contains(&f.message_id))
     }
 
     /// The change lines `viewer` may read: a customer sees status changes

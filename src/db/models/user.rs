@@ -262,7 +262,7 @@ impl User {
     /// would tear their answers out of other people's conversations —
     /// disable them instead.
     pub fn delete(tx: &mut Tx<'_>, user: &User) -> Result<Result<i64, String>, DbError> {
-        use crate::db::schema::{messages, requests};
+        use crate::db::schema::{messages, request_changes, requests};
         let active_admin = user.role() == Role::Admin && !user.disabled;
         if active_admin && Self::count_active_admins(tx, user.company_id)? <= 1 {
             return Ok(Err(format!(
@@ -286,13 +286,26 @@ impl User {
             .filter(requests::requester_id.eq(user.id))
             .select(requests::id)
             .load(&mut **tx)?;
+        // The pages that name them otherwise: their assignments and change
+        // lines lose them (`ON DELETE SET NULL`).
+        let mut named: Vec<i64> = requests::table
+            .filter(requests::assignee_id.eq(user.id))
+            .select(requests::id)
+            .load(&mut **tx)?;
+        named.extend(
+            request_changes::table
+                .filter(request_changes::actor_id.eq(user.id))
+                .select(request_changes::request_id)
+                .distinct()
+                .load::<i64>(&mut **tx)?,
+        );
         super::LiveSession::end_all_of(tx, user.id)?;
         diesel::delete(users::table.find(user.id)).execute(&mut **tx)?;
         tx.changed(Change::User(user.id));
         tx.changed(Change::Memberships(user.id));
         tx.changed(Change::OpenRequests(user.id));
         tx.changed(Change::Staff(user.company_id));
-        for id in &deleted {
+        for id in deleted.iter().chain(&named) {
             tx.changed(Change::Request(*id));
         }
         Ok(Ok(deleted.len() as i64))

@@ -10,7 +10,9 @@ use strum::IntoEnumIterator;
 use super::{Opt, opts};
 use crate::auth::CurrentUser;
 use crate::cache::{Cache, Fill, Staff};
-use crate::db::models::{ChangeField, Conversation, Priority, Project, Role, Status, User, Viewer};
+use crate::db::models::{
+    ChangeField, Conversation, Priority, Project, Request, Role, Status, User, Viewer,
+};
 use crate::db::{DbConn, DbError};
 use crate::error::AppError;
 use crate::requests::files::human_size;
@@ -104,8 +106,8 @@ fn people_named(c: &Conversation, viewer: &Viewer) -> Vec<i64> {
 
 /// The page from the cache alone, when it holds all of it: `None` when it
 /// does not (then [`load`]), `Some(None)` when the viewer may not see the
-/// request. Who may see it is
-/// [`crate::db::models::Request::is_visible_to`], as in [`load`].
+/// request. Who may see it is [`Request::is_visible_to`], as in [`load`]
+/// (where the query's rule is asked first).
 pub fn from_cache(cache: &Cache, viewer: &Viewer, id: i64) -> Option<Option<Loaded>> {
     let conversation = cache.conversation(id)?;
     let projects = cache.projects(viewer.company_id)?;
@@ -137,9 +139,11 @@ pub fn from_cache(cache: &Cache, viewer: &Viewer, id: i64) -> Option<Option<Load
     }))
 }
 
-/// The page, from the cache where it holds a part and from the database
-/// for the rest (filling the cache); `None` when the viewer may not see the
-/// request (or it does not exist).
+/// The page from the database, every part of it, filling the cache; `None`
+/// when the viewer may not see the request (or it does not exist). Every
+/// part, not only what the cache lacks: the request that [`from_cache`]
+/// sent here may be the one chosen to reload an entry that is about to
+/// expire (`cache::TtlMap::get`), and it must reload it.
 pub fn load(
     conn: &mut DbConn,
     cache: &Cache,
@@ -147,34 +151,26 @@ pub fn load(
     id: i64,
 ) -> Result<Option<Loaded>, DbError> {
     let generation = cache.generation();
-    let conversation = match cache.conversation(id) {
-        Some(c) => c,
-        None => {
-            let Some(c) = Conversation::load(conn, id)? else {
-                return Ok(None);
-            };
-            let c = Arc::new(c);
-            cache.fill(generation, Fill::Conversation(c.clone()));
-            c
-        }
+    // Nothing of a request the viewer may not see is read, nor cached: a
+    // customer trying ids fills no memory with other people's words.
+    if Request::find_visible(conn, viewer, id)?.is_none() {
+        return Ok(None);
+    }
+    let Some(conversation) = Conversation::load(conn, id)? else {
+        return Ok(None);
     };
+    let conversation = Arc::new(conversation);
+    cache.fill(generation, Fill::Conversation(conversation.clone()));
     let company_id = viewer.company_id;
-    let projects = match cache.projects(company_id) {
-        Some(p) => p,
-        None => {
-            let p = Project::list_for_company(conn, company_id)?;
-            cache.fill(generation, Fill::Projects(company_id, p.clone()));
-            Arc::new(p)
-        }
-    };
-    let member_of = match (viewer.staff, cache.memberships(viewer.user_id)) {
-        (true, _) => Arc::default(),
-        (false, Some(m)) => m,
-        (false, None) => {
-            let m = Project::ids_for_member(conn, viewer.user_id)?;
-            cache.fill(generation, Fill::Memberships(viewer.user_id, m.clone()));
-            Arc::new(m)
-        }
+    let projects = Project::list_for_company(conn, company_id)?;
+    cache.fill(generation, Fill::Projects(company_id, projects.clone()));
+    let projects = Arc::new(projects);
+    let member_of = if viewer.staff {
+        Arc::default()
+    } else {
+        let m = Project::ids_for_member(conn, viewer.user_id)?;
+        cache.fill(generation, Fill::Memberships(viewer.user_id, m.clone()));
+        Arc::new(m)
     };
     if !conversation
         .request
@@ -182,30 +178,17 @@ pub fn load(
     {
         return Ok(None);
     }
-    let staff = match (viewer.staff, cache.staff(company_id)) {
-        (false, _) => Arc::default(),
-        (true, Some(s)) => s,
-        (true, None) => {
-            let s = Arc::new(User::staff_of_company(conn, company_id)?);
-            cache.fill(generation, Fill::Staff(company_id, s.clone()));
-            s
-        }
+    let staff = if viewer.staff {
+        let s = Arc::new(User::staff_of_company(conn, company_id)?);
+        cache.fill(generation, Fill::Staff(company_id, s.clone()));
+        s
+    } else {
+        Arc::default()
     };
     let mut people = HashMap::new();
-    let mut missing = Vec::new();
-    for id in people_named(&conversation, viewer) {
-        match cache.user(id) {
-            Some(u) => {
-                people.insert(id, u);
-            }
-            None => missing.push(id),
-        }
-    }
-    if !missing.is_empty() {
-        for user in User::find_many(conn, &[], &missing)? {
-            cache.fill(generation, Fill::User(user.clone()));
-            people.insert(user.id, Arc::new(user));
-        }
+    for user in User::find_many(conn, &[], &people_named(&conversation, viewer))? {
+        cache.fill(generation, Fill::User(user.clone()));
+        people.insert(user.id, Arc::new(user));
     }
     Ok(Some(Loaded {
         conversation,

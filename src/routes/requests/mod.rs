@@ -1,7 +1,9 @@
 //! Support requests, the pages: the list (`GET /requests`), the new-request
 //! form, a request's page with its conversation, replies and changes, and
 //! its files. Who may see what is decided by the queries
-//! (`db::models::Request::find_visible`); these handlers only carry it.
+//! (`db::models::Request::find_visible`), and for a request's page served
+//! from the cache by the same rule in memory
+//! (`db::models::Request::is_visible_to`); these handlers only carry it.
 
 pub mod changes;
 pub mod conversation;
