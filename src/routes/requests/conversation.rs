@@ -104,73 +104,125 @@ fn people_named(c: &Conversation, viewer: &Viewer) -> Vec<i64> {
     people
 }
 
-/// The page from the cache alone, when it holds all of it: `None` when it
-/// does not (then [`load`]), `Some(None)` when the viewer may not see the
-/// request. Who may see it is [`Request::is_visible_to`], as in [`load`]
-/// (where the query's rule is asked first).
-pub fn from_cache(cache: &Cache, viewer: &Viewer, id: i64) -> Option<Option<Loaded>> {
-    let conversation = cache.conversation(id)?;
-    let projects = cache.projects(viewer.company_id)?;
-    let member_of = if viewer.staff {
-        Arc::default()
-    } else {
-        cache.memberships(viewer.user_id)?
-    };
-    if !conversation
-        .request
-        .is_visible_to(viewer, &member_of, &projects)
-    {
-        return Some(None);
-    }
-    let staff = if viewer.staff {
-        cache.staff(viewer.company_id)?
-    } else {
-        Arc::default()
-    };
-    let mut people = HashMap::new();
-    for id in people_named(&conversation, viewer) {
-        people.insert(id, cache.user(id)?);
-    }
-    Some(Some(Loaded {
-        conversation,
-        people,
-        staff,
-        projects,
-    }))
+/// What [`from_cache`] found.
+pub enum Cached {
+    /// The whole page.
+    Page(Loaded),
+    /// The viewer may not see the request.
+    Hidden,
+    /// Parts of it: [`load`] reads the rest.
+    Partly(Partial),
 }
 
-/// The page from the database, every part of it, filling the cache; `None`
-/// when the viewer may not see the request (or it does not exist). Every
-/// part, not only what the cache lacks: the request that [`from_cache`]
-/// sent here may be the one chosen to reload an entry that is about to
-/// expire (`cache::TtlMap::get`), and it must reload it.
+/// The parts of a page the cache gave. What it withheld is either absent or
+/// an entry this very request was chosen to reload before it expires
+/// (`cache::TtlMap::get`): [`load`] reads exactly those, and fills them.
+#[derive(Default)]
+pub struct Partial {
+    conversation: Option<Arc<Conversation>>,
+    projects: Option<Arc<Vec<Project>>>,
+    member_of: Option<Arc<Vec<i64>>>,
+    staff: Option<Arc<Staff>>,
+    people: HashMap<i64, Arc<User>>,
+}
+
+/// The page from the cache, as far as it holds it. Who may see it is
+/// [`Request::is_visible_to`], as in [`load`].
+pub fn from_cache(cache: &Cache, viewer: &Viewer, id: i64) -> Cached {
+    let company_id = viewer.company_id;
+    let mut p = Partial {
+        conversation: cache.conversation(id),
+        projects: cache.projects(company_id),
+        member_of: match viewer.staff {
+            true => Some(Arc::default()),
+            false => cache.memberships(viewer.user_id),
+        },
+        staff: match viewer.staff {
+            true => cache.staff(company_id),
+            false => Some(Arc::default()),
+        },
+        people: HashMap::new(),
+    };
+    let (Some(c), Some(projects), Some(member_of)) = (&p.conversation, &p.projects, &p.member_of)
+    else {
+        return Cached::Partly(p);
+    };
+    if !c.request.is_visible_to(viewer, member_of, projects) {
+        return Cached::Hidden;
+    }
+    let mut whole = p.staff.is_some();
+    for id in people_named(c, viewer) {
+        match cache.user(id) {
+            Some(user) => {
+                p.people.insert(id, user);
+            }
+            None => whole = false,
+        }
+    }
+    match (whole, p) {
+        (
+            true,
+            Partial {
+                conversation: Some(conversation),
+                projects: Some(projects),
+                staff: Some(staff),
+                people,
+                ..
+            },
+        ) => Cached::Page(Loaded {
+            conversation,
+            people,
+            staff,
+            projects,
+        }),
+        (_, p) => Cached::Partly(p),
+    }
+}
+
+/// The page: what `cached` lacks read from the database (filling the
+/// cache); `None` when the viewer may not see the request (or it does not
+/// exist).
 pub fn load(
     conn: &mut DbConn,
     cache: &Cache,
     viewer: &Viewer,
     id: i64,
+    cached: Partial,
 ) -> Result<Option<Loaded>, DbError> {
     let generation = cache.generation();
-    // Nothing of a request the viewer may not see is read, nor cached: a
-    // customer trying ids fills no memory with other people's words.
-    if Request::find_visible(conn, viewer, id)?.is_none() {
-        return Ok(None);
-    }
-    let Some(conversation) = Conversation::load(conn, id)? else {
-        return Ok(None);
+    let conversation = match cached.conversation {
+        Some(c) => c,
+        None => {
+            // Nothing of a request the viewer may not see is read, nor
+            // cached: a customer trying ids fills no memory with other
+            // people's words.
+            if Request::find_visible(conn, viewer, id)?.is_none() {
+                return Ok(None);
+            }
+            let Some(c) = Conversation::load(conn, id)? else {
+                return Ok(None);
+            };
+            let c = Arc::new(c);
+            cache.fill(generation, Fill::Conversation(c.clone()));
+            c
+        }
     };
-    let conversation = Arc::new(conversation);
-    cache.fill(generation, Fill::Conversation(conversation.clone()));
     let company_id = viewer.company_id;
-    let projects = Project::list_for_company(conn, company_id)?;
-    cache.fill(generation, Fill::Projects(company_id, projects.clone()));
-    let projects = Arc::new(projects);
-    let member_of = if viewer.staff {
-        Arc::default()
-    } else {
-        let m = Project::ids_for_member(conn, viewer.user_id)?;
-        cache.fill(generation, Fill::Memberships(viewer.user_id, m.clone()));
-        Arc::new(m)
+    let projects = match cached.projects {
+        Some(p) => p,
+        None => {
+            let p = Project::list_for_company(conn, company_id)?;
+            cache.fill(generation, Fill::Projects(company_id, p.clone()));
+            Arc::new(p)
+        }
+    };
+    let member_of = match cached.member_of {
+        Some(m) => m,
+        None => {
+            let m = Project::ids_for_member(conn, viewer.user_id)?;
+            cache.fill(generation, Fill::Memberships(viewer.user_id, m.clone()));
+            Arc::new(m)
+        }
     };
     if !conversation
         .request
@@ -178,17 +230,32 @@ pub fn load(
     {
         return Ok(None);
     }
-    let staff = if viewer.staff {
-        let s = Arc::new(User::staff_of_company(conn, company_id)?);
-        cache.fill(generation, Fill::Staff(company_id, s.clone()));
-        s
-    } else {
-        Arc::default()
+    let staff = match cached.staff {
+        Some(s) => s,
+        None => {
+            let s = Arc::new(User::staff_of_company(conn, company_id)?);
+            cache.fill(generation, Fill::Staff(company_id, s.clone()));
+            s
+        }
     };
-    let mut people = HashMap::new();
-    for user in User::find_many(conn, &[], &people_named(&conversation, viewer))? {
-        cache.fill(generation, Fill::User(user.clone()));
-        people.insert(user.id, Arc::new(user));
+    let mut people = cached.people;
+    let mut missing = Vec::new();
+    for id in people_named(&conversation, viewer) {
+        if people.contains_key(&id) {
+            continue;
+        }
+        match cache.user(id) {
+            Some(user) => {
+                people.insert(id, user);
+            }
+            None => missing.push(id),
+        }
+    }
+    if !missing.is_empty() {
+        for user in User::find_many(conn, &[], &missing)? {
+            cache.fill(generation, Fill::User(user.clone()));
+            people.insert(user.id, Arc::new(user));
+        }
     }
     Ok(Some(Loaded {
         conversation,

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::conversation::{self, Draft, build};
+use super::conversation::{self, Cached, Draft, build};
 use super::form::{self, Unread, Upload};
 
 use crate::auth::CurrentUser;
@@ -28,12 +28,13 @@ async fn page(
     // From the cache alone when it holds the whole page (no database read,
     // no thread hop), else from the database for what it lacks.
     let loaded = match conversation::from_cache(&state.cache, &viewer, id) {
-        Some(found) => found,
-        None => {
+        Cached::Page(loaded) => Some(loaded),
+        Cached::Hidden => None,
+        Cached::Partly(cached) => {
             let cache = state.cache.clone();
             state
                 .db
-                .read(move |conn| conversation::load(conn, &cache, &viewer, id))
+                .read(move |conn| conversation::load(conn, &cache, &viewer, id, cached))
                 .await?
         }
     };
