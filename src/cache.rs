@@ -52,6 +52,8 @@ pub struct CompanyEntry {
 /// it is within its TTL. Without this, every request in flight misses it
 /// at the same moment when it expires, and all of them read the database
 /// at once (at 64 connections, the tail of the latency, docs/PERFORMANCE.md).
+/// A caller given `None` reads the database and fills what it read; one
+/// that does not fill (a rare path) only lets the entry expire as before.
 struct TtlMap<K, V> {
     map: moka::sync::Cache<K, Slot<V>>,
     /// From this age on, an entry is reloaded by the first who asks.
@@ -208,8 +210,8 @@ impl Cache {
 pub enum Fill {
     Company(CompanyEntry),
     User(User),
-    Projects(i64, Vec<Project>),
-    Memberships(i64, Vec<i64>),
+    Projects(i64, Arc<Vec<Project>>),
+    Memberships(i64, Arc<Vec<i64>>),
     Session(SessionEntry, i64),
     OpenRequests(i64, Arc<OpenRequests>),
     Staff(i64, Arc<Staff>),
@@ -238,11 +240,11 @@ impl Cache {
                 Box::new(move |c| c.users.remove(&id))
             }
             Fill::Projects(company_id, projects) => {
-                self.projects.insert(company_id, Arc::new(projects));
+                self.projects.insert(company_id, projects);
                 Box::new(move |c| c.projects.remove(&company_id))
             }
             Fill::Memberships(user_id, ids) => {
-                self.memberships.insert(user_id, Arc::new(ids));
+                self.memberships.insert(user_id, ids);
                 Box::new(move |c| c.memberships.remove(&user_id))
             }
             Fill::Session(entry, id) => {

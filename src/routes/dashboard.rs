@@ -47,11 +47,11 @@ async fn projects_of(
         .db
         .read(move |conn| {
             let generation = cache.generation();
-            let projects = Project::list_for_company(conn, company_id)?;
-            let member_of = Project::ids_for_member(conn, user_id)?;
+            let projects = Arc::new(Project::list_for_company(conn, company_id)?);
+            let member_of = Arc::new(Project::ids_for_member(conn, user_id)?);
             cache.fill(generation, Fill::Projects(company_id, projects.clone()));
             cache.fill(generation, Fill::Memberships(user_id, member_of.clone()));
-            Ok::<_, DbError>((Arc::new(projects), Arc::new(member_of)))
+            Ok::<_, DbError>((projects, member_of))
         })
         .await?)
 }

@@ -1,7 +1,8 @@
 //! What a request's conversation holds: messages, their files, and the
 //! change lines. A [`Conversation`] holds all of them, for every viewer at
 //! once (it is cached whole); what one viewer may read of it is decided in
-//! one place, [`Conversation::messages_for`] and its two siblings. A file's
+//! one place, [`Conversation::messages_for`] (a file goes with its message)
+//! and [`Conversation::changes_for`]. A file's
 //! bytes are read through a [`VisibleRequest`], whose viewer decides whether
 //! internal notes (and their files) are part of it.
 
@@ -222,14 +223,11 @@ impl Conversation {
         self.messages.iter().filter(move |m| staff || !m.internal)
     }
 
-    /// The files of the messages `viewer` may read: only files of a message
-    /// that [`Conversation::messages_for`] gives (a file whose message is
-    /// not among them is not shown to anyone).
-    pub fn files_for<'a>(&'a self, viewer: &Viewer) -> impl Iterator<Item = &'a Attachment> + 'a {
-        let shown: Vec<i64> = self.messages_for(viewer).map(|m| m.id).collect();
-        self.files
-            .iter()
-            .filter(move |f| shown.contains(&f.message_id))
+    /// The files of `message`, one that [`Conversation::messages_for`]
+    /// gave: a file is shown only under a message its viewer may read.
+    pub fn files_of<'a>(&'a self, message: &Shown) -> impl Iterator<Item = &'a Attachment> + 'a {
+        let id = message.id;
+        self.files.iter().filter(move |f| f.message_id == id)
     }
 
     /// The change lines `viewer` may read: a customer sees status changes

@@ -104,6 +104,13 @@ fn people_named(c: &Conversation, viewer: &Viewer) -> Vec<i64> {
     people
 }
 
+/// Those of `ids` the cache holds.
+fn cached_users(cache: &Cache, ids: &[i64]) -> HashMap<i64, Arc<User>> {
+    ids.iter()
+        .filter_map(|&id| Some((id, cache.user(id)?)))
+        .collect()
+}
+
 /// What [`from_cache`] found.
 pub enum Cached {
     /// The whole page.
@@ -123,7 +130,9 @@ pub struct Partial {
     projects: Option<Arc<Vec<Project>>>,
     member_of: Option<Arc<Vec<i64>>>,
     staff: Option<Arc<Staff>>,
-    people: HashMap<i64, Arc<User>>,
+    /// The people the cache gave, once it was asked for them: those it did
+    /// not give are read from the database.
+    people: Option<HashMap<i64, Arc<User>>>,
 }
 
 /// The page from the cache, as far as it holds it. Who may see it is
@@ -141,7 +150,7 @@ pub fn from_cache(cache: &Cache, viewer: &Viewer, id: i64) -> Cached {
             true => cache.staff(company_id),
             false => Some(Arc::default()),
         },
-        people: HashMap::new(),
+        people: None,
     };
     let (Some(c), Some(projects), Some(member_of)) = (&p.conversation, &p.projects, &p.member_of)
     else {
@@ -150,32 +159,24 @@ pub fn from_cache(cache: &Cache, viewer: &Viewer, id: i64) -> Cached {
     if !c.request.is_visible_to(viewer, member_of, projects) {
         return Cached::Hidden;
     }
-    let mut whole = p.staff.is_some();
-    for id in people_named(c, viewer) {
-        match cache.user(id) {
-            Some(user) => {
-                p.people.insert(id, user);
-            }
-            None => whole = false,
-        }
-    }
-    match (whole, p) {
-        (
-            true,
-            Partial {
-                conversation: Some(conversation),
-                projects: Some(projects),
-                staff: Some(staff),
-                people,
-                ..
-            },
-        ) => Cached::Page(Loaded {
+    let named = people_named(c, viewer);
+    let people = cached_users(cache, &named);
+    let whole = people.len() == named.len();
+    p.people = Some(people);
+    match p {
+        Partial {
+            conversation: Some(conversation),
+            projects: Some(projects),
+            staff: Some(staff),
+            people: Some(people),
+            ..
+        } if whole => Cached::Page(Loaded {
             conversation,
             people,
             staff,
             projects,
         }),
-        (_, p) => Cached::Partly(p),
+        p => Cached::Partly(p),
     }
 }
 
@@ -211,17 +212,17 @@ pub fn load(
     let projects = match cached.projects {
         Some(p) => p,
         None => {
-            let p = Project::list_for_company(conn, company_id)?;
+            let p = Arc::new(Project::list_for_company(conn, company_id)?);
             cache.fill(generation, Fill::Projects(company_id, p.clone()));
-            Arc::new(p)
+            p
         }
     };
     let member_of = match cached.member_of {
         Some(m) => m,
         None => {
-            let m = Project::ids_for_member(conn, viewer.user_id)?;
+            let m = Arc::new(Project::ids_for_member(conn, viewer.user_id)?);
             cache.fill(generation, Fill::Memberships(viewer.user_id, m.clone()));
-            Arc::new(m)
+            m
         }
     };
     if !conversation
@@ -238,19 +239,12 @@ pub fn load(
             s
         }
     };
-    let mut people = cached.people;
-    let mut missing = Vec::new();
-    for id in people_named(&conversation, viewer) {
-        if people.contains_key(&id) {
-            continue;
-        }
-        match cache.user(id) {
-            Some(user) => {
-                people.insert(id, user);
-            }
-            None => missing.push(id),
-        }
-    }
+    let named = people_named(&conversation, viewer);
+    let mut people = cached.people.unwrap_or_else(|| cached_users(cache, &named));
+    let missing: Vec<i64> = named
+        .into_iter()
+        .filter(|id| !people.contains_key(id))
+        .collect();
     if !missing.is_empty() {
         for user in User::find_many(conn, &[], &missing)? {
             cache.fill(generation, Fill::User(user.clone()));
@@ -286,8 +280,7 @@ pub fn build<'a>(
             Role::Customer => None,
         });
         let files = c
-            .files_for(&viewer)
-            .filter(|f| f.message_id == m.id)
+            .files_of(m)
             .map(|f| FileView {
                 href: format!("/requests/{}/attachments/{}", r.id, f.id),
                 name: f.filename.clone(),
