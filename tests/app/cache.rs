@@ -233,18 +233,18 @@ async fn a_customers_open_requests_follow_every_change_they_can_see() {
 
 #[tokio::test]
 async fn a_request_page_follows_every_change_to_it_and_who_may_see_it() {
-    use crate::requests::person;
+    use crate::requests::{Cast, cast, person};
     use portico::db::models::{Conversation, Project, Request, Viewer};
     let app = spawn_app().await;
-    let acme = app.company("Acme");
-    let globex = app.company("Globex");
-    let web = app.project(&acme.company, "Web");
-    let in_web = json!({"projectId": web.public_id});
-    let jane = person(&app, &acme, "jane@acme.test", in_web.clone()).await;
-    let joe = person(&app, &acme, "joe@acme.test", in_web.clone()).await;
-    let sam = person(&app, &acme, "sam@acme.test", json!({"role": "AGENT"})).await;
-    let bob = person(&app, &globex, "bob@globex.test", json!({})).await;
-    let gus = person(&app, &globex, "gus@globex.test", json!({"role": "AGENT"})).await;
+    let Cast {
+        acme,
+        web,
+        jane,
+        joe,
+        sam,
+        bob,
+        gus,
+    } = cast(&app).await;
     let id = jane
         .open(
             "Printer on fire",

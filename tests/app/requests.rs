@@ -226,29 +226,47 @@ async fn a_customer_asks_an_agent_answers_and_the_status_follows() {
     assert!(page.contains("set the status to Pending"));
 }
 
-#[tokio::test]
-async fn nobody_sees_what_is_not_theirs_and_internal_notes_stay_internal() {
-    let app = spawn_app().await;
+/// Two companies' people: in Acme, the customers jane and joe (members of
+/// its project Web, not shared) and the agent sam; in Globex, the customer
+/// bob and the agent gus.
+pub struct Cast {
+    pub acme: TestCompany,
+    pub web: portico::db::models::Project,
+    pub jane: Person,
+    pub joe: Person,
+    pub sam: Person,
+    pub bob: Person,
+    pub gus: Person,
+}
+
+pub async fn cast(app: &TestApp) -> Cast {
     let acme = app.company("Acme");
     let globex = app.company("Globex");
     let web = app.project(&acme.company, "Web");
-    let jane = person(
-        &app,
-        &acme,
-        "jane@acme.test",
-        json!({"projectId": web.public_id}),
-    )
-    .await;
-    let joe = person(
-        &app,
-        &acme,
-        "joe@acme.test",
-        json!({"projectId": web.public_id}),
-    )
-    .await;
-    let sam = agent(&app, &acme, "sam@acme.test").await;
-    let bob = person(&app, &globex, "bob@globex.test", json!({})).await;
-    let gus = agent(&app, &globex, "gus@globex.test").await;
+    let in_web = json!({"projectId": web.public_id});
+    Cast {
+        jane: person(app, &acme, "jane@acme.test", in_web.clone()).await,
+        joe: person(app, &acme, "joe@acme.test", in_web).await,
+        sam: agent(app, &acme, "sam@acme.test").await,
+        bob: person(app, &globex, "bob@globex.test", json!({})).await,
+        gus: agent(app, &globex, "gus@globex.test").await,
+        acme,
+        web,
+    }
+}
+
+#[tokio::test]
+async fn nobody_sees_what_is_not_theirs_and_internal_notes_stay_internal() {
+    let app = spawn_app().await;
+    let Cast {
+        acme,
+        web,
+        jane,
+        joe,
+        sam,
+        bob,
+        gus,
+    } = cast(&app).await;
 
     let id = jane
         .open(
