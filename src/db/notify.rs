@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use diesel::pg::PgConnection;
-use diesel::sql_types::Text;
+use diesel::sql_types::{Array, Text};
 
 use super::{Change, DbConn, DbError, Listener};
 
@@ -36,13 +36,14 @@ pub const POLL: Duration = Duration::from_millis(20);
 /// How often it checks that its connection is alive.
 pub const HEARTBEAT: Duration = Duration::from_millis(500);
 /// PostgreSQL takes payloads under 8,000 bytes; a longer list of changes is
-/// sent as "everything" instead.
+/// sent as several notifications of the same transaction (the housekeeping
+/// ends 2,000 sessions a commit: sent as "everything", that would empty
+/// every other instance's cache a few hundred times a round).
 const MAX_PAYLOAD: usize = 7_000;
-/// The payload that means "forget everything".
-const EVERYTHING: &str = "*";
 
 /// Publishes `changes` to the other instances when `conn` is PostgreSQL;
-/// called inside the write transaction that made them.
+/// called inside the write transaction that made them. One statement
+/// whatever their number.
 pub fn publish(conn: &mut DbConn, origin: u64, changes: &[Change]) -> Result<(), DbError> {
     let DbConn::Pg(conn) = conn else {
         return Ok(());
@@ -50,17 +51,19 @@ pub fn publish(conn: &mut DbConn, origin: u64, changes: &[Change]) -> Result<(),
     if changes.is_empty() {
         return Ok(());
     }
-    diesel::sql_query("SELECT pg_notify($1, $2)")
+    diesel::sql_query("SELECT pg_notify($1, p) FROM unnest($2) AS p")
         .bind::<Text, _>(CHANNEL)
-        .bind::<Text, _>(payload(&format!("{origin:x}"), changes))
+        .bind::<Array<Text>, _>(payloads(&format!("{origin:x}"), changes))
         .execute(conn)?;
     Ok(())
 }
 
-/// `<origin> <change> <change> …`, each change a letter and maybe an id.
-fn payload(instance: &str, changes: &[Change]) -> String {
-    let mut out = String::with_capacity(17 + changes.len() * 8);
-    out.push_str(instance);
+/// `<origin> <change> <change> …`, each change a letter and maybe an id,
+/// each named once; as many payloads as it takes to keep each under
+/// [`MAX_PAYLOAD`].
+fn payloads(instance: &str, changes: &[Change]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::from(instance);
     let mut seen = std::collections::HashSet::new();
     for change in changes {
         if !seen.insert(*change) {
@@ -77,15 +80,16 @@ fn payload(instance: &str, changes: &[Change]) -> String {
             Change::Request(id) => ('r', Some(id)),
             Change::Staff(id) => ('a', Some(id)),
         };
-        out.push(' ');
-        out.push(letter);
-        if let Some(id) = id {
-            out.push_str(&id.to_string());
+        let word = match id {
+            Some(id) => format!(" {letter}{id}"),
+            None => format!(" {letter}"),
+        };
+        if current.len() + word.len() > MAX_PAYLOAD {
+            out.push(std::mem::replace(&mut current, String::from(instance)));
         }
-        if out.len() > MAX_PAYLOAD {
-            return format!("{instance} {EVERYTHING}");
-        }
+        current.push_str(&word);
     }
+    out.push(current);
     out
 }
 
@@ -115,8 +119,9 @@ fn parse(payload: &str, instance: &str) -> Option<Heard> {
             ("o", Ok(id)) => Change::OpenRequests(id),
             ("r", Ok(id)) => Change::Request(id),
             ("a", Ok(id)) => Change::Staff(id),
-            // "*", or anything this version does not know (a newer
-            // instance during an upgrade): forgetting everything is right.
+            // Anything this version does not know ("*" of an older
+            // instance, or a newer one's during an upgrade): forgetting
+            // everything is right.
             _ => return Some(Heard::Everything),
         };
         changes.push(change);
@@ -214,11 +219,12 @@ mod tests {
             Change::Request(6),
             Change::Staff(7),
         ];
-        let p = payload("me", &changes);
-        assert_eq!(p, "me c7 u42 M s9 o5 r6 a7");
-        assert_eq!(parse(&p, "me"), None);
+        let p = payloads("me", &changes);
+        assert_eq!(p, ["me c7 u42 M s9 o5 r6 a7"]);
+        let p = &p[0];
+        assert_eq!(parse(p, "me"), None);
         assert_eq!(
-            parse(&p, "other"),
+            parse(p, "other"),
             Some(Heard::Changes(vec![
                 Change::Company(7),
                 Change::User(42),
@@ -239,11 +245,25 @@ mod tests {
     }
 
     #[test]
-    fn what_is_too_long_or_unknown_means_everything() {
-        let many: Vec<Change> = (0..5_000).map(Change::User).collect();
-        let p = payload("me", &many);
-        assert!(p.len() < 8_000);
-        assert_eq!(parse(&p, "other"), Some(Heard::Everything));
+    fn many_changes_are_split_into_payloads_postgresql_takes() {
+        let many: Vec<Change> = (1_000_000..1_002_000).map(Change::Session).collect();
+        let p = payloads("me", &many);
+        assert!(p.len() > 1, "{} payloads", p.len());
+        let mut heard = Vec::new();
+        for one in &p {
+            assert!(one.len() <= MAX_PAYLOAD, "{} bytes", one.len());
+            assert_eq!(parse(one, "me"), None);
+            match parse(one, "other") {
+                Some(Heard::Changes(changes)) => heard.extend(changes),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(heard, many);
+    }
+
+    #[test]
+    fn what_is_unknown_means_everything() {
+        assert_eq!(parse("x *", "me"), Some(Heard::Everything));
         assert_eq!(parse("x q1", "me"), Some(Heard::Everything));
         assert_eq!(parse("x u", "me"), Some(Heard::Everything));
     }

@@ -472,16 +472,29 @@ async fn the_housekeeping_ends_expired_sessions_and_caps_a_flood_of_new_ones() {
     // Signed out: the sign-in's own row is gone.
     let csrf = app.csrf_from("/dashboard").await;
     app.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        app.sso(&acme.token("busy@acme.test", json!({})))
+            .await
+            .status(),
+        303
+    );
+    let busy = app.find_user("busy@acme.test").unwrap();
+    let csrf = app.csrf_from("/dashboard").await;
+    app.post_form("/logout", &[("csrf", &csrf)]).await;
     let t = now();
     app.outside(|tx| {
         // Two that ended long ago (sessions are made in time order, and all
         // live 12 h: the expired ones are the oldest ids), then 70 new ones
-        // of one person.
+        // of one person between 55 of another (older first: created_at
+        // counts up, so the oldest are told apart from the newest).
         for _ in 0..2 {
             NewSession::new(user.id, Method::Sso, t - 50_000, 43_200, None, None).insert(tx)?;
         }
-        for _ in 0..70 {
-            NewSession::new(user.id, Method::Sso, t, 43_200, None, None).insert(tx)?;
+        for i in 0..70 {
+            NewSession::new(user.id, Method::Sso, t + i, 43_200, None, None).insert(tx)?;
+            if i < 55 {
+                NewSession::new(busy.id, Method::Sso, t + i, 43_200, None, None).insert(tx)?;
+            }
         }
         Ok(())
     });
@@ -489,16 +502,22 @@ async fn the_housekeeping_ends_expired_sessions_and_caps_a_flood_of_new_ones() {
     let trimmed = trimmer.run(&app.state.db).unwrap();
     assert_eq!(
         trimmed.sessions,
-        2 + 20,
-        "the 2 expired, and 20 of the 70 new: {trimmed:?}"
+        2 + 20 + 5,
+        "the 2 expired, 20 of the 70 new and 5 of the 55: {trimmed:?}"
     );
     let left = LiveSession::list_of(&mut app.conn(), user.id, t).unwrap();
     assert_eq!(left.len(), 50);
-    assert!(left.iter().all(|s| s.data.created_at == t));
+    assert!(
+        left.iter().all(|s| s.data.created_at >= t + 20),
+        "the newest 50 are kept"
+    );
+    let left = LiveSession::list_of(&mut app.conn(), busy.id, t).unwrap();
+    assert_eq!(left.len(), 50);
+    assert!(left.iter().all(|s| s.data.created_at >= t + 5));
     // 60 more: those beyond 50 started since the last round go.
     app.outside(|tx| {
         for _ in 0..60 {
-            NewSession::new(user.id, Method::Sso, t, 43_200, None, None).insert(tx)?;
+            NewSession::new(user.id, Method::Sso, t + 100, 43_200, None, None).insert(tx)?;
         }
         Ok(())
     });

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use portico::cache::SHARED_TTL;
 use portico::db::Change;
-use portico::db::models::{SsoSecret, User};
+use portico::db::models::{LiveSession, Method, NewSession, SsoSecret, User};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -178,4 +178,68 @@ async fn an_answer_given_through_one_instance_shows_on_the_others_dashboard() {
         took < SHARED_TTL / 2,
         "by the notification ({took:?}), not the TTL"
     );
+}
+
+#[tokio::test]
+async fn thousands_of_sessions_ended_in_one_commit_are_told_by_id() {
+    let Some((a, b, acme)) = two_instances().await else {
+        return;
+    };
+    let res = a.sso(&acme.token("pat@acme.test", json!({}))).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let browser = client_with(a.jar.clone());
+    let dashboard = || async { browser.get(b.url("/dashboard")).send().await.unwrap() };
+    let user = a.find_user("pat@acme.test").unwrap();
+    let pat = LiveSession::list_of(&mut a.conn(), user.id, now()).unwrap()[0].id;
+    until(SHARED_TTL, async || {
+        dashboard().await;
+        b.state.cache.holds(Change::Session(pat))
+    })
+    .await
+    .expect("b caches pat's session");
+
+    // A flood of 3,000 sessions of someone else, and pat's, ended in one
+    // commit (as the housekeeping does, 2,000 at a time): a list far longer
+    // than one notification holds.
+    let t = now();
+    let mut ids = a.outside(|tx| {
+        (0..3_000)
+            .map(|_| {
+                Ok(NewSession::new(user.id, Method::Sso, t, 60, None, None)
+                    .insert(tx)?
+                    .id)
+            })
+            .collect::<Result<Vec<i64>, _>>()
+    });
+    ids.push(pat);
+    // b holds the company, just read by a sign-in through it.
+    let other = b.sso(&acme.token("sam@acme.test", json!({}))).await;
+    assert_eq!(other.status().as_u16(), 303);
+    let filled = Instant::now();
+    assert!(b.state.cache.holds(Change::Company(acme.company.id)));
+    a.state
+        .db
+        .write(move |tx| LiveSession::end_ids(tx, &ids))
+        .await
+        .unwrap();
+    let took = until(SHARED_TTL, async || {
+        !b.state.cache.holds(Change::Session(pat))
+    })
+    .await
+    .expect("b forgets pat's session within a second");
+    assert!(
+        took < SHARED_TTL / 2,
+        "by the notification ({took:?}), not the TTL"
+    );
+    // Told which sessions ended, b forgot those and nothing else (a list
+    // sent as "everything" would have emptied its cache). Asked before any
+    // other request could fill it again, and only while the company's entry
+    // cannot have expired by itself.
+    if filled.elapsed() < SHARED_TTL {
+        assert!(
+            b.state.cache.holds(Change::Company(acme.company.id)),
+            "b kept what did not change"
+        );
+    }
+    assert_eq!(dashboard().await.status().as_u16(), 303);
 }
