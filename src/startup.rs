@@ -51,7 +51,6 @@ impl Application {
             )?;
         }
         let db = Db::new(pool.clone(), cache.clone());
-        db::housekeeping::spawn(db.clone())?;
         let key = session_key(&db, &settings)?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
@@ -64,6 +63,7 @@ impl Application {
             db::Backend::Postgres => crate::db::writer::PG_THREADS,
         };
         let writer = Writer::spawn(pool, cache.clone(), writers)?;
+        db::housekeeping::spawn(db.clone(), writer.clone())?;
         let state = web::Data::new(AppState {
             cache,
             writer,

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 
 use super::models::{Counter, LiveSession, SsoEvent, UsedToken};
+use super::writer::Writer;
 use super::{Db, DbConn, DbError, now, now_ms};
 
 /// How often the bounded tables are trimmed.
@@ -42,9 +43,10 @@ pub fn optimize(db: &Db) {
     }
 }
 
-/// Rows one housekeeping transaction deletes at most, so that the sign-ins
-/// waiting for the write lock wait milliseconds, not seconds.
-const CHUNK: i64 = 2_000;
+/// Rows one housekeeping transaction deletes at most: each is a piece of a
+/// batch of sign-ins, which wait for it (500 sessions: well under a
+/// millisecond on SQLite).
+const CHUNK: i64 = 500;
 
 /// What one round deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -64,21 +66,13 @@ pub struct Trimmer {
 }
 
 impl Trimmer {
-    /// Trims the bounded tables once, [`CHUNK`] rows a transaction; the
-    /// sessions it ends are forgotten by the cache as each one commits.
-    pub fn run(&mut self, db: &Db) -> Result<Trimmed, DbError> {
+    /// Trims the bounded tables once, [`CHUNK`] rows a transaction, each
+    /// one a piece of a batch of the writer (`writer`), so that sign-ins
+    /// take their turns between them; the sessions it ends are forgotten
+    /// by the cache as each one commits.
+    pub fn run(&mut self, db: &Db, writer: &Writer) -> Result<Trimmed, DbError> {
         let now = now();
         let mut done = Trimmed::default();
-        let chunked = |f: &dyn Fn(&mut super::Tx<'_>) -> Result<usize, DbError>| {
-            let mut total = 0;
-            loop {
-                let n = db.write_blocking(|tx| f(tx))?;
-                total += n;
-                if (n as i64) < CHUNK {
-                    return Ok::<_, DbError>(total);
-                }
-            }
-        };
         // The scans read without the write lock.
         let seen = self.sessions_seen;
         let (first_live, (crowded, newest)) = db.read_blocking(|conn| {
@@ -87,20 +81,40 @@ impl Trimmer {
                 LiveSession::crowded_since(conn, seen)?,
             ))
         })?;
-        done.sessions += chunked(&|tx| LiveSession::delete_expired(tx, now, first_live, CHUNK))?;
+        done.sessions += chunked(writer, move |tx| {
+            LiveSession::delete_expired(tx, now, first_live, CHUNK)
+        })?;
         for ids in crowded.chunks(CHUNK as usize) {
-            done.sessions += db.write_blocking(|tx| LiveSession::end_ids(tx, ids))?;
+            let ids = ids.to_vec();
+            done.sessions += writer.submit_blocking(move |tx, _| LiveSession::end_ids(tx, &ids))?;
         }
         self.sessions_seen = newest;
-        done.events += chunked(&|tx| SsoEvent::prune(tx, CHUNK))?;
-        done.tokens += chunked(&|tx| UsedToken::purge_expired(tx, now, CHUNK))?;
-        done.counters += chunked(&|tx| Counter::purge(tx, now_ms(), CHUNK))?;
+        done.events += chunked(writer, |tx| SsoEvent::prune(tx, CHUNK))?;
+        done.tokens += chunked(writer, move |tx| UsedToken::purge_expired(tx, now, CHUNK))?;
+        done.counters += chunked(writer, |tx| Counter::purge(tx, now_ms(), CHUNK))?;
         Ok(done)
     }
 }
 
+/// Runs `f` in transactions until one deletes fewer than [`CHUNK`] rows;
+/// how many all deleted.
+fn chunked<F>(writer: &Writer, f: F) -> Result<usize, DbError>
+where
+    F: Fn(&mut super::Tx<'_>) -> Result<usize, DbError> + Clone + Send + 'static,
+{
+    let mut total = 0;
+    loop {
+        let once = f.clone();
+        let n = writer.submit_blocking(move |tx, _| once(tx))?;
+        total += n;
+        if (n as i64) < CHUNK {
+            return Ok(total);
+        }
+    }
+}
+
 /// Optimises now, then runs the housekeeping on a thread of its own.
-pub fn spawn(db: Db) -> Result<(), String> {
+pub fn spawn(db: Db, writer: Writer) -> Result<(), String> {
     optimize(&db);
     std::thread::Builder::new()
         .name("portico-housekeeping".into())
@@ -109,7 +123,7 @@ pub fn spawn(db: Db) -> Result<(), String> {
             let mut trimmer = Trimmer::default();
             loop {
                 std::thread::sleep(EVERY);
-                match trimmer.run(&db) {
+                match trimmer.run(&db, &writer) {
                     Ok(t) if t.sessions + t.events + t.tokens > 0 => {
                         log::info!(
                             "housekeeping: {} sessions, {} SSO events, {} used token ids deleted",

@@ -14,9 +14,10 @@
 //! written once for the batch ([`Batch`]): one statement instead of one each.
 //! On PostgreSQL, where each statement is a round trip, the batch also reads
 //! the users its sign-ins name in one statement before they run
-//! ([`Wanted`]), and writes their sessions in one at its end, with ids
-//! reserved in one statement (SQLite keeps a statement each: there a
-//! statement is a function call).
+//! ([`Wanted`]), and writes their sessions (ids reserved in one statement),
+//! `ok` events and last sign-ins in one statement at its end (SQLite keeps
+//! a statement each for the session and the user: there a statement is a
+//! function call).
 //!
 //! What the pieces change is told to the [`Listener`] (the cache) once
 //! their batch is committed, before any of them is answered.
@@ -41,7 +42,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::models::{LiveSession, Method, NewSession, NewSsoEvent, SsoSecret, User};
-use super::{DbConn, DbError, DbPool, Listener, Tx};
+use super::{Change, DbConn, DbError, DbPool, Listener, Tx};
 
 /// Writer threads on PostgreSQL.
 pub const PG_THREADS: usize = 2;
@@ -217,20 +218,100 @@ impl Batch {
     }
 
     fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), DbError> {
-        if !self.sessions.is_empty() {
-            LiveSession::insert_all(tx, &std::mem::take(&mut self.sessions))?;
-        }
-        if !self.sso_logins.is_empty() {
-            User::record_logins(tx, &self.sso_logins, Method::Sso, self.now)?;
-        }
-        if !self.sign_ins.is_empty() {
-            NewSsoEvent::insert_sign_ins(tx, std::mem::take(&mut self.sign_ins))?;
+        if let DbConn::Pg(c) = &mut **tx {
+            write_together(
+                c,
+                std::mem::take(&mut self.sessions),
+                std::mem::take(&mut self.sign_ins),
+                &self.sso_logins,
+                self.now,
+            )?;
+            for id in std::mem::take(&mut self.sso_logins) {
+                tx.changed(Change::User(id));
+            }
+        } else {
+            if !self.sso_logins.is_empty() {
+                User::record_logins(tx, &self.sso_logins, Method::Sso, self.now)?;
+            }
+            if !self.sign_ins.is_empty() {
+                NewSsoEvent::insert_sign_ins(tx, std::mem::take(&mut self.sign_ins))?;
+            }
         }
         for id in std::mem::take(&mut self.touched) {
             SsoSecret::touch(tx, id, self.now)?;
         }
         Ok(())
     }
+}
+
+/// PostgreSQL: a batch's sessions, `ok` events and last sign-ins in one
+/// statement — a data-modifying `WITH` over arrays, so one round trip and
+/// one SQL text whatever the batch's size (three statements before: see
+/// docs/PERFORMANCE.md, "Where a PostgreSQL sign-in's time goes").
+fn write_together(
+    c: &mut diesel::PgConnection,
+    sessions: Vec<LiveSession>,
+    events: Vec<NewSsoEvent>,
+    logins: &[i64],
+    now: i64,
+) -> Result<(), DbError> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{Array, BigInt, Nullable, Text};
+    if sessions.is_empty() && events.is_empty() && logins.is_empty() {
+        return Ok(());
+    }
+    let mut s = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for live in sessions {
+        let d = live.data;
+        s.0.push(live.id);
+        s.1.push(d.user_id);
+        s.2.push(d.method.as_str());
+        s.3.push(d.created_at);
+        s.4.push(d.expires_at);
+        s.5.push(d.ip);
+        s.6.push(d.user_agent);
+    }
+    let mut e = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for event in events {
+        let event = event.cut();
+        e.0.push(event.company_id);
+        e.1.push(event.created_at);
+        e.2.push(event.outcome);
+        e.3.push(event.subject);
+        e.4.push(event.user_id);
+        e.5.push(event.ip);
+        e.6.push(event.iss);
+    }
+    diesel::sql_query(
+        "WITH s AS (INSERT INTO sessions \
+           (id, user_id, method, created_at, expires_at, ip, user_agent) \
+           SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)), \
+         e AS (INSERT INTO sso_events \
+           (company_id, created_at, outcome, subject, user_id, ip, iss) \
+           SELECT * FROM unnest($8, $9, $10, $11, $12, $13, $14)), \
+         u AS (UPDATE users SET last_login_at = $15, last_login_method = $16 \
+           WHERE id = ANY($17)) \
+         SELECT 1",
+    )
+    .bind::<Array<BigInt>, _>(s.0)
+    .bind::<Array<BigInt>, _>(s.1)
+    .bind::<Array<Text>, _>(s.2)
+    .bind::<Array<BigInt>, _>(s.3)
+    .bind::<Array<BigInt>, _>(s.4)
+    .bind::<Array<Nullable<Text>>, _>(s.5)
+    .bind::<Array<Nullable<Text>>, _>(s.6)
+    .bind::<Array<BigInt>, _>(e.0)
+    .bind::<Array<BigInt>, _>(e.1)
+    .bind::<Array<Text>, _>(e.2)
+    .bind::<Array<Nullable<Text>>, _>(e.3)
+    .bind::<Array<Nullable<BigInt>>, _>(e.4)
+    .bind::<Array<Nullable<Text>>, _>(e.5)
+    .bind::<Array<Nullable<Text>>, _>(e.6)
+    .bind::<BigInt, _>(now)
+    .bind::<Text, _>(Method::Sso.as_str())
+    .bind::<Array<BigInt>, _>(logins)
+    .execute(c)?;
+    Ok(())
 }
 
 /// One piece of work, as the writer thread sees it.
@@ -337,6 +418,40 @@ impl Writer {
         T: Send + 'static,
         F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
     {
+        let answer = self.enqueue(wanted, work)?;
+        // The writer answers every job; the bound is only a safety net.
+        match actix_web::rt::time::timeout(MAX_WAIT * 2, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(DbError::Canceled),
+            Err(_) => Err(DbError::Busy("no answer in time")),
+        }
+    }
+
+    /// [`Writer::submit`] for a thread of its own (the housekeeping): its
+    /// writes take their turn in the batches with the sign-ins', rather
+    /// than racing the writer for the database's lock — on SQLite a writer
+    /// that loses that race sleeps in the busy handler, and a loop of
+    /// housekeeping transactions starved the sign-ins (503s in the
+    /// benchmark).
+    pub fn submit_blocking<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
+    {
+        self.enqueue(None, work)?
+            .blocking_recv()
+            .unwrap_or(Err(DbError::Canceled))
+    }
+
+    fn enqueue<T, F>(
+        &self,
+        wanted: Option<Wanted>,
+        work: F,
+    ) -> Result<oneshot::Receiver<Result<T, DbError>>, DbError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Job {
             work,
@@ -346,15 +461,9 @@ impl Writer {
             queued_at: Instant::now(),
         });
         match self.queue.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(DbError::Busy("the write queue is full")),
-            Err(TrySendError::Disconnected(_)) => return Err(DbError::Canceled),
-        }
-        // The writer answers every job; the bound is only a safety net.
-        match actix_web::rt::time::timeout(MAX_WAIT * 2, answer).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(DbError::Canceled),
-            Err(_) => Err(DbError::Busy("no answer in time")),
+            Ok(()) => Ok(answer),
+            Err(TrySendError::Full(_)) => Err(DbError::Busy("the write queue is full")),
+            Err(TrySendError::Disconnected(_)) => Err(DbError::Canceled),
         }
     }
 }

@@ -95,8 +95,8 @@ impl NewSession {
 
 impl LiveSession {
     /// PostgreSQL: `n` new session ids from the table's sequence, in one
-    /// statement, for sessions written later with [`LiveSession::insert_all`]
-    /// (a batch of sign-ins: `crate::db::writer::Batch`). SQLite has no
+    /// statement, for sessions written later, with the rest of a batch of sign-ins
+    /// (`crate::db::writer::Batch`). SQLite has no
     /// sequence: there a session is inserted at once ([`NewSession::insert`]).
     pub fn reserve_ids(tx: &mut Tx<'_>, n: usize) -> Result<Vec<i64>, DbError> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
@@ -112,18 +112,6 @@ impl LiveSession {
             }
         };
         Ok(ids.into_iter().map(|i| i.id).collect())
-    }
-
-    /// Stores sessions whose ids were reserved, in one statement a few
-    /// hundred.
-    pub fn insert_all(tx: &mut Tx<'_>, rows: &[LiveSession]) -> Result<(), DbError> {
-        // 7 values a row: far below either backend's limit on parameters.
-        for chunk in rows.chunks(256) {
-            per_backend!(&mut **tx, |c| diesel::insert_into(sessions::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        Ok(())
     }
 
     /// The live session `id` of `user_id`, if it has not ended or expired.

@@ -62,11 +62,7 @@ impl NewSsoEvent {
         let rows: Vec<Row> = events
             .into_iter()
             .map(|e| Row {
-                event: NewSsoEvent {
-                    subject: cut(e.subject),
-                    iss: cut(e.iss),
-                    ..e
-                },
+                event: e.cut(),
                 count: 1,
             })
             .collect();
@@ -79,6 +75,15 @@ impl NewSsoEvent {
                 .execute(c))?;
         }
         Ok(())
+    }
+
+    /// The event with its audit fields cut to what is kept.
+    pub fn cut(self) -> NewSsoEvent {
+        NewSsoEvent {
+            subject: cut(self.subject),
+            iss: cut(self.iss),
+            ..self
+        }
     }
 
     /// Records the event: a sign-in as a row of its own; a refusal counted
