@@ -75,10 +75,11 @@ impl Trimmer {
         let mut done = Trimmed::default();
         // The scans read without the write lock.
         let seen = self.sessions_seen;
-        let (first_live, (crowded, newest)) = db.read_blocking(|conn| {
+        let (first_live, (crowded, newest), events) = db.read_blocking(|conn| {
             Ok((
                 LiveSession::first_live(conn, now)?,
                 LiveSession::crowded_since(conn, seen)?,
+                SsoEvent::prune_bounds(conn)?,
             ))
         })?;
         done.sessions += chunked(writer, move |tx| {
@@ -89,7 +90,11 @@ impl Trimmer {
             done.sessions += writer.submit_blocking(move |tx, _| LiveSession::end_ids(tx, &ids))?;
         }
         self.sessions_seen = newest;
-        done.events += chunked(writer, |tx| SsoEvent::prune(tx, CHUNK))?;
+        for (company_id, ok, oldest_kept) in events {
+            done.events += chunked(writer, move |tx| {
+                SsoEvent::prune_below(tx, company_id, ok, oldest_kept, CHUNK)
+            })?;
+        }
         done.tokens += chunked(writer, move |tx| UsedToken::purge_expired(tx, now, CHUNK))?;
         done.counters += chunked(writer, |tx| Counter::purge(tx, now_ms(), CHUNK))?;
         Ok(done)

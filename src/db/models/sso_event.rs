@@ -160,62 +160,74 @@ impl SsoEvent {
             .load(conn)?)
     }
 
-    /// Housekeeping: each company keeps its last [`KEEP_PER_COMPANY`]
-    /// sign-ins and, apart, its last [`KEEP_PER_COMPANY`] refusal rows — so
-    /// that a flood of refusals can never delete a real sign-in; deletes at
-    /// most `limit` older rows (oldest first), so that the write lock is held
-    /// briefly; how many went.
-    pub fn prune(tx: &mut Tx<'_>, limit: i64) -> Result<usize, DbError> {
-        let mut deleted = 0;
+    /// Housekeeping, read part (no write lock): each company keeps its last
+    /// [`KEEP_PER_COMPANY`] sign-ins and, apart, its last
+    /// [`KEEP_PER_COMPANY`] refusal rows — so that a flood of refusals can
+    /// never delete a real sign-in. For each company and kind (`ok`: sign-ins
+    /// or refusals) with more, the oldest id it keeps; what is older goes
+    /// with [`SsoEvent::prune_below`]. Read once a round: the deletes then
+    /// walk the company's index from its oldest row and nothing else (a
+    /// version that counted the whole table again for each 2,000 rows it
+    /// deleted held the writer for minutes after the benchmark's sign-ins).
+    pub fn prune_bounds(conn: &mut DbConn) -> Result<Vec<(i64, bool, i64)>, DbError> {
+        let mut bounds = Vec::new();
         for ok in [false, true] {
-            type Kind = Box<
-                dyn BoxableExpression<
-                        sso_events::table,
-                        DbBackend,
-                        SqlType = diesel::sql_types::Bool,
-                    >,
-            >;
-            let kind = || -> Kind {
-                if ok {
-                    Box::new(sso_events::outcome.eq(Self::OK))
-                } else {
-                    Box::new(sso_events::outcome.ne(Self::OK))
-                }
-            };
-            let of_kind = || sso_events::table.filter(kind()).into_boxed();
             let crowded: Vec<i64> = sso_events::table
-                .filter(kind())
+                .filter(kind(ok))
                 .group_by(sso_events::company_id)
                 .having(diesel::dsl::count_star().gt(KEEP_PER_COMPANY))
                 .select(sso_events::company_id)
-                .load(&mut **tx)?;
+                .load(conn)?;
             for company_id in crowded {
-                let left = limit - deleted as i64;
-                if left <= 0 {
-                    return Ok(deleted);
-                }
-                let oldest_kept: Option<i64> = of_kind()
+                let oldest_kept: Option<i64> = sso_events::table
+                    .filter(kind(ok))
                     .filter(sso_events::company_id.eq(company_id))
                     .order(sso_events::id.desc())
                     .offset(KEEP_PER_COMPANY - 1)
                     .limit(1)
                     .select(sso_events::id)
-                    .load(&mut **tx)?
+                    .load(conn)?
                     .pop();
-                let Some(oldest_kept) = oldest_kept else {
-                    continue;
-                };
-                let doomed: Vec<i64> = of_kind()
-                    .filter(sso_events::company_id.eq(company_id))
-                    .filter(sso_events::id.lt(oldest_kept))
-                    .order(sso_events::id.asc())
-                    .limit(left)
-                    .select(sso_events::id)
-                    .load(&mut **tx)?;
-                deleted += diesel::delete(sso_events::table.filter(sso_events::id.eq_any(&doomed)))
-                    .execute(&mut **tx)?;
+                if let Some(oldest_kept) = oldest_kept {
+                    bounds.push((company_id, ok, oldest_kept));
+                }
             }
         }
-        Ok(deleted)
+        Ok(bounds)
+    }
+
+    /// Housekeeping: deletes at most `limit` events of `company_id` of the
+    /// kind `ok` older than `oldest_kept` (from [`SsoEvent::prune_bounds`]),
+    /// oldest first, so that the write lock is held briefly; how many went.
+    pub fn prune_below(
+        tx: &mut Tx<'_>,
+        company_id: i64,
+        ok: bool,
+        oldest_kept: i64,
+        limit: i64,
+    ) -> Result<usize, DbError> {
+        let doomed: Vec<i64> = sso_events::table
+            .filter(kind(ok))
+            .filter(sso_events::company_id.eq(company_id))
+            .filter(sso_events::id.lt(oldest_kept))
+            .order(sso_events::id.asc())
+            .limit(limit)
+            .select(sso_events::id)
+            .load(&mut **tx)?;
+        Ok(
+            diesel::delete(sso_events::table.filter(sso_events::id.eq_any(&doomed)))
+                .execute(&mut **tx)?,
+        )
+    }
+}
+
+/// Sign-ins (`ok`) or refusals.
+fn kind(
+    ok: bool,
+) -> Box<dyn BoxableExpression<sso_events::table, DbBackend, SqlType = diesel::sql_types::Bool>> {
+    if ok {
+        Box::new(sso_events::outcome.eq(SsoEvent::OK))
+    } else {
+        Box::new(sso_events::outcome.ne(SsoEvent::OK))
     }
 }
