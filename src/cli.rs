@@ -121,7 +121,10 @@ pub enum ProjectCommand {
 pub fn run(command: Command, settings: &Settings) -> Result<Value, String> {
     // A process of its own: a running server's cache hears nothing of what
     // this writes and sees it within its TTL (see docs/PERFORMANCE.md).
-    let db = Db::new(db::connect(&settings.database_url)?, Arc::new(()));
+    let db = Db::new(
+        db::connect_for_command(&settings.database_url)?,
+        Arc::new(()),
+    );
     match command {
         Command::Serve => Err("serve is not a one-shot command".into()),
         Command::Company(CompanyCommand::Create {

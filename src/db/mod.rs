@@ -379,9 +379,22 @@ pub fn establish_pg(url: &str) -> Result<PgConnection, diesel::ConnectionError> 
 /// Opens the pool and runs the embedded migrations of its backend (on
 /// SQLite after switching the file to WAL once; on PostgreSQL under an
 /// advisory lock, so that instances starting together migrate once and the
-/// others wait for it). Called before the server binds and by every CLI
-/// command.
+/// others wait for it). Called before the server binds.
 pub fn connect(database_url: &str) -> Result<DbPool, String> {
+    connect_keeping(database_url, 2)
+}
+
+/// [`connect`] for one command of the CLI: no idle connection is kept.
+/// With some kept, the pool replaced the one a command took on a thread
+/// of its own, and a process that exited while that thread was opening a
+/// PostgreSQL connection could abort in libpq's Kerberos set-up
+/// (`k5_mutex_lock: Received error 22`: its mutex already destroyed by
+/// the exit).
+pub fn connect_for_command(database_url: &str) -> Result<DbPool, String> {
+    connect_keeping(database_url, 0)
+}
+
+fn connect_keeping(database_url: &str, idle: u32) -> Result<DbPool, String> {
     let backend = Backend::of(database_url);
     let shown = redacted(database_url);
     let url = match backend {
@@ -393,7 +406,7 @@ pub fn connect(database_url: &str) -> Result<DbPool, String> {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         })
-        .min_idle(Some(2))
+        .min_idle(Some(idle))
         .connection_timeout(match backend {
             Backend::Sqlite => Duration::from_secs(10),
             Backend::Postgres => Duration::from_secs(3),
