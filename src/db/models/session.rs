@@ -82,10 +82,10 @@ impl NewSession {
 
     /// Stores the session; the stored row, with its id.
     pub fn insert(&self, tx: &mut Tx<'_>) -> Result<LiveSession, DbError> {
-        let id = diesel::insert_into(sessions::table)
+        let id = per_backend!(&mut **tx, |c| diesel::insert_into(sessions::table)
             .values(self)
             .returning(sessions::id)
-            .get_result(&mut **tx)?;
+            .get_result(c))?;
         Ok(LiveSession {
             id,
             data: self.clone(),

@@ -84,12 +84,15 @@ impl User {
             .pop())
     }
 
+    /// On the sign-in's write path: spelled per backend, so that the
+    /// statement is cached by its type and not rebuilt as text each time
+    /// (see `per_backend!`).
     pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, DbError> {
-        Ok(users::table
+        Ok(per_backend!(conn, |c| users::table
             .filter(users::email.eq(email))
             .select(User::as_select())
-            .load(conn)?
-            .pop())
+            .load(c))?
+        .pop())
     }
 
     /// The users with any of `emails` or `ids`, in one statement.
@@ -109,12 +112,12 @@ impl User {
         company_id: i64,
         id: i64,
     ) -> Result<Option<User>, DbError> {
-        Ok(users::table
+        Ok(per_backend!(conn, |c| users::table
             .find(id)
             .filter(users::company_id.eq(company_id))
             .select(User::as_select())
-            .load(conn)?
-            .pop())
+            .load(c))?
+        .pop())
     }
 
     pub fn set_role(tx: &mut Tx<'_>, user: &User, role: Role) -> Result<(), DbError> {
