@@ -21,12 +21,3 @@ pub mod sso;
 pub mod startup;
 pub mod state;
 pub mod views;
-
-/// The allocator of every binary built on this library (the server, the
-/// benchmark's ceiling, the tests): mimalloc. glibc's malloc kept the
-/// buffers of large uploads mapped long after they were freed (peak
-/// resident memory ~220 MB for eight 10 MiB uploads) and cost a tenth of
-/// a sign-in's CPU in its locks and consolidation; see docs/PERFORMANCE.md,
-/// "The allocator".
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
