@@ -64,10 +64,12 @@ impl Application {
         };
         let writer = Writer::spawn(pool, cache.clone(), writers)?;
         db::housekeeping::spawn(db.clone(), writer.clone())?;
+        let hasher = Hasher::start()?;
+        hasher.take_dummy(dummy_hash(&db, &hasher)?)?;
         let state = web::Data::new(AppState {
             cache,
             writer,
-            hasher: Hasher::start(dummy_hash(&db)?)?,
+            hasher,
             db,
             base_url: settings.base_url_for(port),
             allow_signup: settings.allow_signup,
@@ -225,10 +227,11 @@ fn looks_like_jwt(s: &str) -> bool {
 
 const SESSION_KEY_SETTING: &str = "session_key";
 
-/// The dummy password hash all instances share, made by the first (argon2
-/// runs only when the database has none, outside the write transaction).
-fn dummy_hash(db: &Db) -> Result<String, String> {
-    use crate::auth::password::{DUMMY_SETTING, make_dummy};
+/// The dummy password hash all instances share, made by the first (on a
+/// hashing thread, see [`Hasher::make_dummy`]; argon2 runs only when the
+/// database has none, outside the write transaction).
+fn dummy_hash(db: &Db, hasher: &Hasher) -> Result<String, String> {
+    use crate::auth::password::DUMMY_SETTING;
     let err = |e: &dyn std::fmt::Display| format!("the login's dummy hash: {e}");
     if let Some(kept) = db
         .read_blocking(|conn| Setting::get(conn, DUMMY_SETTING))
@@ -236,7 +239,7 @@ fn dummy_hash(db: &Db) -> Result<String, String> {
     {
         return Ok(kept);
     }
-    let made = make_dummy().map_err(|e| err(&e))?;
+    let made = hasher.make_dummy().map_err(|e| err(&e))?;
     db.write_blocking(|tx| Setting::get_or_insert(tx, DUMMY_SETTING, made))
         .map(|(kept, _)| kept)
         .map_err(|e| err(&e))

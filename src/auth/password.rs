@@ -111,23 +111,14 @@ fn matches_phc(password: &str, phc: &str, scratch: &mut Scratch) -> Option<bool>
 }
 
 /// The hash an unknown account is checked against. The server takes the
-/// one kept in the database ([`Hasher::start`] with [`DUMMY_SETTING`]'s
-/// value, made once by the first instance), so that every instance checks
-/// an unknown account against the same hash, at the same cost; without a
-/// server (unit tests), one is made on first use.
+/// one kept in the database ([`Hasher::take_dummy`] with [`DUMMY_SETTING`]'s
+/// value, made once by the first instance with [`Hasher::make_dummy`]), so
+/// that every instance checks an unknown account against the same hash, at
+/// the same cost; without a server (unit tests), one is made on first use.
 static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// The setting the dummy hash is kept under.
 pub const DUMMY_SETTING: &str = "login_dummy_hash";
-
-/// A dummy hash (of a password nobody has) to keep: the one this process
-/// already uses, if any, else a new one.
-pub fn make_dummy() -> Result<String, String> {
-    match DUMMY.get() {
-        Some(d) => Ok(d.clone()),
-        None => hash("portico-dummy-password", &mut Scratch::default()),
-    }
-}
 
 fn dummy_hash(scratch: &mut Scratch) -> Result<&'static str, String> {
     if let Some(d) = DUMMY.get() {
@@ -176,9 +167,14 @@ pub struct Hasher {
 enum HashJob {
     Verify(String, Option<String>, tokio::sync::oneshot::Sender<bool>),
     Hash(String, tokio::sync::oneshot::Sender<Result<String, String>>),
-    /// Takes the dummy hash, at start, and checks a password against it
-    /// once (so a kept hash that does not parse stops the server there).
-    Dummy(String, std::sync::mpsc::Sender<Result<(), String>>),
+    /// With a hash: takes it as the dummy hash, at start, and checks a
+    /// password against it once (so a kept hash that does not parse stops
+    /// the server there). Without: answers a dummy hash to keep, the one
+    /// this process already uses, if any, else a new one.
+    Dummy(
+        Option<String>,
+        std::sync::mpsc::Sender<Result<String, String>>,
+    ),
 }
 
 /// Untrusted sign-ins waiting for each hashing thread at most (about two
@@ -190,17 +186,13 @@ const HASH_QUEUE_PER_THREAD: usize = 64;
 const TRUSTED_PLACES_PER_THREAD: usize = 16;
 
 impl Hasher {
-    /// Starts the hashing threads and makes the dummy hash on one of them
-    /// (with the memory it keeps for later hashes); an error says why the
-    /// server cannot check passwords, and stops it at start.
-    pub fn start(dummy: String) -> Result<Hasher, String> {
+    /// Starts the hashing threads; an error says why the server cannot
+    /// check passwords, and stops it at start. The server then gives them
+    /// the dummy hash ([`Hasher::take_dummy`]), made by one of them if the
+    /// database keeps none yet ([`Hasher::make_dummy`]).
+    pub fn start() -> Result<Hasher, String> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Hasher::with(
-            cores / 2,
-            HASH_QUEUE_PER_THREAD,
-            TRUSTED_PLACES_PER_THREAD,
-            dummy,
-        )
+        Hasher::with(cores / 2, HASH_QUEUE_PER_THREAD, TRUSTED_PLACES_PER_THREAD)
     }
 
     /// [`Hasher::start`] with `threads` hashing threads (at least one),
@@ -210,7 +202,6 @@ impl Hasher {
         threads: usize,
         per_thread: usize,
         trusted_per_thread: usize,
-        dummy: String,
     ) -> Result<Hasher, String> {
         let threads = threads.max(1);
         let (jobs, queue) =
@@ -240,15 +231,22 @@ impl Hasher {
                             Ok(HashJob::Hash(pw, reply)) => {
                                 let _ = reply.send(hash(&pw, &mut scratch));
                             }
-                            // This process checks against it already.
-                            Ok(HashJob::Dummy(phc, reply)) if DUMMY.get() == Some(&phc) => {
-                                let _ = reply.send(Ok(()));
+                            Ok(HashJob::Dummy(None, reply)) => {
+                                let made = match DUMMY.get() {
+                                    Some(d) => Ok(d.clone()),
+                                    None => hash("portico-dummy-password", &mut scratch),
+                                };
+                                let _ = reply.send(made);
                             }
-                            Ok(HashJob::Dummy(phc, reply)) => {
+                            // This process checks against it already.
+                            Ok(HashJob::Dummy(Some(phc), reply)) if DUMMY.get() == Some(&phc) => {
+                                let _ = reply.send(Ok(phc));
+                            }
+                            Ok(HashJob::Dummy(Some(phc), reply)) => {
                                 let checked = match matches_phc("", &phc, &mut scratch) {
                                     Some(_) => {
-                                        let _ = DUMMY.set(phc);
-                                        Ok(())
+                                        let _ = DUMMY.set(phc.clone());
+                                        Ok(phc)
                                     }
                                     None => Err("it is not an argon2 hash".to_owned()),
                                 };
@@ -260,19 +258,42 @@ impl Hasher {
                 });
             spawned.map_err(|e| format!("cannot start a hashing thread: {e}"))?;
         }
-        let (taken, answer) = std::sync::mpsc::channel();
-        waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        jobs.try_send(HashJob::Dummy(dummy, taken))
-            .map_err(|_| "the hashing threads did not start".to_owned())?;
-        answer
-            .recv()
-            .map_err(|_| "the hashing thread stopped".to_owned())?
-            .map_err(|e| format!("the dummy password hash: {e}"))?;
         Ok(Hasher {
             jobs,
             waiting,
             untrusted_cap: (per_thread * threads).max(1),
         })
+    }
+
+    /// A dummy hash (of a password nobody has) for the database to keep:
+    /// the one this process already uses, else one made on a hashing
+    /// thread. Made there, its 19 MiB are the thread's, kept for its later
+    /// hashes: made and freed elsewhere, a block that size would raise
+    /// glibc's mmap threshold for the rest of the process, and every later
+    /// 10 MiB upload would stay resident in the heap (eight uploads' peak
+    /// RSS: ~140 MB against ~220 MB, docs/PERFORMANCE.md).
+    pub fn make_dummy(&self) -> Result<String, String> {
+        self.dummy_job(None)
+    }
+
+    /// Takes `phc` as the dummy hash of this process, once checked.
+    pub fn take_dummy(&self, phc: String) -> Result<(), String> {
+        self.dummy_job(Some(phc)).map(drop)
+    }
+
+    /// Runs a [`HashJob::Dummy`] and waits for it (at start, off the
+    /// runtime).
+    fn dummy_job(&self, phc: Option<String>) -> Result<String, String> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.jobs
+            .try_send(HashJob::Dummy(phc, reply))
+            .map_err(|_| "the hashing threads did not start".to_owned())?;
+        answer
+            .recv()
+            .map_err(|_| "the hashing thread stopped".to_owned())?
+            .map_err(|e| format!("the dummy password hash: {e}"))
     }
 
     /// Queues `job`, unless the queue is full (or, for an untrusted check,
@@ -323,9 +344,25 @@ mod tests {
 
     use super::*;
 
+    /// A hasher as the server has it: with a dummy hash made on its thread.
+    fn started(threads: usize, per_thread: usize, trusted: usize) -> Hasher {
+        let hasher = Hasher::with(threads, per_thread, trusted).unwrap();
+        hasher.take_dummy(hasher.make_dummy().unwrap()).unwrap();
+        hasher
+    }
+
+    #[test]
+    fn a_kept_dummy_hash_that_is_not_argon2_is_refused_at_start() {
+        let hasher = Hasher::with(1, 2, 0).unwrap();
+        let why = hasher.take_dummy("not a phc string".into()).unwrap_err();
+        assert_eq!(why, "the dummy password hash: it is not an argon2 hash");
+        let made = hasher.make_dummy().unwrap();
+        assert!(made.starts_with("$argon2id$"), "{made}");
+    }
+
     #[tokio::test]
     async fn past_the_queue_a_check_is_refused_at_once_not_queued() {
-        let hasher = Hasher::with(1, 2, 0, make_dummy().unwrap()).unwrap();
+        let hasher = started(1, 2, 0);
         let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
         let checks =
             (0..12).map(|_| hasher.verify("wrong password!".into(), stored.clone(), false));
@@ -344,7 +381,7 @@ mod tests {
     #[tokio::test]
     async fn the_last_places_of_the_queue_are_for_the_accounts_own_browser() {
         use futures_util::FutureExt;
-        let hasher = Hasher::with(1, 6, 2, make_dummy().unwrap()).unwrap();
+        let hasher = started(1, 6, 2);
         let stored = Some(hash("correct horse battery", &mut Scratch::default()).unwrap());
         let mut held = Vec::new();
         // Strangers queue until they are refused (their share: 6 of 8).
