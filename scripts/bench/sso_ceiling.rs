@@ -70,7 +70,7 @@ async fn sign_in(req: HttpRequest, session: Session, state: web::Data<Ceiling>) 
     let Some(user) = user else {
         return HttpResponse::Unauthorized().finish();
     };
-    if session::begin(&session, user, Method::Sso, now, 0).is_err() {
+    if session::begin(&session, user.id, user.session_epoch, Method::Sso, now, 0).is_err() {
         return HttpResponse::InternalServerError().finish();
     }
     let mut res = see_other("/dashboard");

@@ -9,7 +9,6 @@ use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
 pub use crate::db::models::Method;
-use crate::db::models::User;
 
 pub const COOKIE_NAME: &str = "portico_session";
 /// A session lasts 12 hours from sign-in, whatever the cookie's age says.
@@ -56,11 +55,13 @@ fn internal(e: impl std::fmt::Display) -> SessionError {
     SessionError(e.to_string())
 }
 
-/// Starts a fresh session for `user`, whose row `sid` is stored: nothing of
-/// the old one is carried over, and the cookie is renewed.
+/// Starts a fresh session for the user `uid` at session epoch `epoch`, whose
+/// row `sid` is stored: nothing of the old one is carried over, and the
+/// cookie is renewed.
 pub fn begin(
     session: &Session,
-    user: &User,
+    uid: i64,
+    epoch: i64,
     method: Method,
     now: i64,
     sid: i64,
@@ -71,8 +72,8 @@ pub fn begin(
         .insert(
             AUTH,
             Auth {
-                uid: user.id,
-                epoch: user.session_epoch,
+                uid,
+                epoch,
                 method,
                 at: now,
                 sid,

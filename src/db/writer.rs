@@ -352,14 +352,24 @@ where
     }
 
     fn finish(self: Box<Self>, committed: Result<(), &'static str>) {
-        let answer = match (committed, self.result) {
+        let Job {
+            work,
+            result,
+            reply,
+            ..
+        } = *self;
+        // What the work captured was (mostly) allocated by the waiter: let
+        // go of it before the answer, so that what the waiter shares with
+        // it (an `Arc`) is freed by the waiter, on its own thread's heap.
+        drop(work);
+        let answer = match (committed, result) {
             (Ok(()), Some(Ok(value))) => Ok(value),
             (Ok(()), Some(Err(e))) => Err(e),
             (Ok(()), None) => Err(DbError::Busy("not run")),
             (Err(why), _) => Err(DbError::Busy(why)),
         };
         // The waiter may have given up (timed out): nothing to do then.
-        let _ = self.reply.send(answer);
+        let _ = reply.send(answer);
     }
 
     fn queued_at(&self) -> Instant {

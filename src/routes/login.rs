@@ -161,7 +161,14 @@ pub async fn login_post(
     };
     let error = match outcome {
         Outcome::SignedIn(user, sid) => {
-            session::begin(&session, &user, Method::Password, db::now(), sid)?;
+            session::begin(
+                &session,
+                user.id,
+                user.session_epoch,
+                Method::Password,
+                db::now(),
+                sid,
+            )?;
             let to = if user.role() == Role::Admin {
                 "/settings/sso"
             } else {
@@ -299,7 +306,14 @@ pub async fn signup_post(
         return retry(errors, StatusCode::CONFLICT);
     };
     state.cache.started(&live);
-    session::begin(&session, &admin, Method::Password, db::now(), live.id)?;
+    session::begin(
+        &session,
+        admin.id,
+        admin.session_epoch,
+        Method::Password,
+        db::now(),
+        live.id,
+    )?;
     Ok(done(
         &session,
         "/settings/sso",

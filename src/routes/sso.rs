@@ -2,6 +2,8 @@
 //! to [`crate::sso::provision::sign_in`] and turn the outcome into a 303
 //! with a fresh session, or a refusal page (JSON when preferred).
 
+use std::sync::Arc;
+
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, Accept};
@@ -74,31 +76,52 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
     let now = db::now();
     let outcome = match verify(&state, params.token, now).await {
         Ok(verified) => {
-            let ip = ip.clone();
-            // The row of the session to start (its user is known once
-            // admitted), in place of the one this browser held.
-            let row = state.session_row(req, 0, Method::Sso, now);
+            // What the write phase reads is made here and shared with it,
+            // and what it answers is plain numbers, so that each thread
+            // frees only what it allocated. (A value allocated by one
+            // thread and freed by another takes glibc's lock of the first
+            // thread's arena while that thread allocates in it: see
+            // docs/PERFORMANCE.md, "The ceiling of a sign-in".)
+            let input = Arc::new(SignInInput {
+                // The row of the session to start (its user is known once
+                // admitted), in place of the one this browser held.
+                row: state.session_row(req, 0, Method::Sso, now),
+                ip: ip.clone(),
+                verified,
+            });
             let previous = session::auth(session, now).map(|a| a.row());
+            let shared = input.clone();
             state
                 .writer
-                .submit_for(provision::wanted(&verified), move |tx, batch| {
-                    let admitted =
-                        provision::admit_and_apply(tx, batch, &verified, now, ip.as_deref())?;
-                    // The session's row is written with the sign-in.
-                    let signed_in = match admitted {
-                        Ok(signed_in) => signed_in,
+                .submit_for(provision::wanted(&input.verified), move |tx, batch| {
+                    let input = &*shared;
+                    let admitted = provision::admit_and_apply(
+                        tx,
+                        batch,
+                        &input.verified,
+                        now,
+                        input.ip.as_deref(),
+                    )?;
+                    let user = match admitted {
+                        Ok(signed_in) => signed_in.user,
                         Err(refusal) => return Ok(Err(refusal)),
                     };
+                    // The session's row is written with the sign-in.
                     let row = NewSession {
-                        user_id: signed_in.user.id,
-                        ..row.clone()
+                        user_id: user.id,
+                        ..input.row.clone()
                     };
                     let live = batch.new_session(tx, row, previous)?;
-                    Ok(Ok((signed_in, live)))
+                    Ok(Ok(Started {
+                        user_id: user.id,
+                        epoch: user.session_epoch,
+                        session_id: live.id,
+                    }))
                 })
                 .await
                 .map_err(Failure::Store)
                 .and_then(|admitted| admitted.map_err(Failure::Refused))
+                .map(|started| (started, input))
         }
         Err(Failure::Refused(refusal)) => {
             // Checks 1–9 refused it: only the audit event is written.
@@ -116,17 +139,24 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
     // A refusal leaves the session the browser held as it was: a bad link
     // signs nobody out.
     let response = match outcome {
-        Ok((signed_in, live)) => {
+        Ok((started, input)) => {
             // Not put in the cache here: a sign-in is often not followed by
             // a page on this connection soon, and an insert into the cache
             // per sign-in cost ~10 % of the sign-in's throughput; the first
             // page reads the session once.
-            match session::begin(session, &signed_in.user, Method::Sso, now, live.id) {
+            match session::begin(
+                session,
+                started.user_id,
+                started.epoch,
+                Method::Sso,
+                now,
+                started.session_id,
+            ) {
                 Ok(()) => {
                     let mut res = see_other(
                         safe_return_to(params.return_to.as_deref()).unwrap_or("/dashboard"),
                     );
-                    let cookie = company_cookie(&signed_in.company_public_id, &state.base_url);
+                    let cookie = company_cookie(&input.verified.company.public_id, &state.base_url);
                     if let Err(e) = res.add_cookie(&cookie) {
                         log::warn!("could not set the company cookie: {e}");
                     }
@@ -143,6 +173,21 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
         )),
     };
     with_sso_headers(response)
+}
+
+/// What the write phase of a sign-in reads: made by the HTTP worker, which
+/// also drops it last.
+struct SignInInput {
+    verified: Verified,
+    ip: Option<String>,
+    row: NewSession,
+}
+
+/// What the write phase of a sign-in answers: the session it started.
+struct Started {
+    user_id: i64,
+    epoch: i64,
+    session_id: i64,
 }
 
 /// Checks 1–9: from the cache on this worker when it holds the company, else

@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::db::schema::sso_events;
-use crate::db::{DbBackend, DbConn, DbError, Tx, per_backend};
+use crate::db::{DbBackend, DbConn, DbError, Tx};
 use crate::input::proxies::Network;
 
 /// One SSO attempt for a known company, as recorded: the audit log of
@@ -66,13 +66,27 @@ impl NewSsoEvent {
                 count: 1,
             })
             .collect();
-        // 9 values a row: far below either backend's limit on parameters.
-        // Batch inserts are per backend in diesel (SQLite's differs), so on
-        // the inner connection.
-        for chunk in rows.chunks(256) {
-            per_backend!(&mut **tx, |c| diesel::insert_into(sso_events::table)
-                .values(chunk)
-                .execute(c))?;
+        match &mut **tx {
+            // SQLite: one cached statement a row. A multi-row insert is a
+            // new SQL text for every count of rows, which diesel prepares
+            // again each time: at the batch sizes met, preparing cost more
+            // than the rows' steps (docs/PERFORMANCE.md).
+            DbConn::Sqlite(c) => {
+                for row in &rows {
+                    diesel::insert_into(sso_events::table)
+                        .values(row)
+                        .execute(c)?;
+                }
+            }
+            // PostgreSQL: one round trip for up to 256 rows (9 values a row:
+            // far below its limit on parameters).
+            DbConn::Pg(c) => {
+                for chunk in rows.chunks(256) {
+                    diesel::insert_into(sso_events::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+            }
         }
         Ok(())
     }
