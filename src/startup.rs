@@ -77,6 +77,14 @@ impl Application {
             cookie_key: key.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
         });
+        // SQLite's WAL is copied back off the writer's thread.
+        if backend == db::Backend::Sqlite {
+            db::checkpoint::spawn(
+                state.db.clone(),
+                db::database_path(&settings.database_url),
+                Arc::downgrade(&state.clone().into_inner()),
+            )?;
+        }
         log::info!(
             "Portico listens on {} (base URL {})",
             settings.bind,

@@ -11,6 +11,7 @@
 //! its scheme ([`Backend::of`]), never by trying one and then the other.
 
 mod change;
+pub mod checkpoint;
 pub mod housekeeping;
 pub mod models;
 pub mod notify;
@@ -282,7 +283,8 @@ impl Manager {
                     .map_err(Error::ConnectionError)?;
                 conn.batch_execute(&format!(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; \
-                     PRAGMA synchronous = NORMAL;"
+                     PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {};",
+                    checkpoint::WRITER_PAGES
                 ))
                 .map_err(Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))

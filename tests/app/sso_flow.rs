@@ -445,3 +445,42 @@ async fn sign_ins_batched_together_each_get_their_own_session() {
         assert_eq!(user.last_login_method, Some(Method::Sso));
     }
 }
+
+/// SQLite: what sign-ins commit is copied from the write-ahead log into the
+/// database file by the checkpoint thread soon after, long before the log
+/// reaches the writer's own checkpoint (`db::checkpoint`): the file grows
+/// while the log is far below `WRITER_PAGES`.
+#[tokio::test]
+async fn sign_ins_reach_the_database_file_without_the_writers_checkpoint() {
+    if on_postgres() {
+        eprintln!("skipped on PostgreSQL: no write-ahead log file of its own");
+        return;
+    }
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let file = std::path::PathBuf::from(&app.database_url);
+    // Let the start-up's writes settle into the file first.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let before = std::fs::metadata(&file).unwrap().len();
+
+    // ~9 pages a sign-in, each its own commit: ~900 pages of log, far
+    // below the writer's checkpoint (4,000).
+    for i in 0..100 {
+        let name = format!("{i:03} {}", "x".repeat(400));
+        let token = acme.token(&format!("user-{i}@acme.test"), json!({ "name": name }));
+        assert_eq!(app.sso(&token).await.status().as_u16(), 303);
+    }
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let now = std::fs::metadata(&file).unwrap().len();
+        if now >= before + 100 * 400 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {now} bytes (was {before}): nothing was checkpointed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
