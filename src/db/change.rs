@@ -62,16 +62,39 @@ impl Listener for () {
 pub struct Tx<'a> {
     conn: &'a mut DbConn,
     changes: &'a mut Vec<Change>,
+    /// How many of `changes` were already published to the other instances
+    /// (by a statement that carried them: `writer::Batch`).
+    published: &'a mut usize,
 }
 
 impl<'a> Tx<'a> {
-    pub(super) fn new(conn: &'a mut DbConn, changes: &'a mut Vec<Change>) -> Tx<'a> {
-        Tx { conn, changes }
+    pub(super) fn new(
+        conn: &'a mut DbConn,
+        changes: &'a mut Vec<Change>,
+        published: &'a mut usize,
+    ) -> Tx<'a> {
+        Tx {
+            conn,
+            changes,
+            published,
+        }
     }
 
     /// Recorded by the model functions that write cached data.
     pub(super) fn changed(&mut self, change: Change) {
         self.changes.push(change);
+    }
+
+    /// The changes recorded so far, and the connection: for a statement
+    /// that publishes them itself, which then calls [`Tx::published_all`].
+    pub(super) fn changes_and_conn(&mut self) -> (&[Change], &mut DbConn) {
+        (self.changes, self.conn)
+    }
+
+    /// Every change recorded so far was published: the commit publishes
+    /// only what is recorded after.
+    pub(super) fn published_all(&mut self) {
+        *self.published = self.changes.len();
     }
 }
 

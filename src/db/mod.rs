@@ -505,8 +505,9 @@ where
 {
     let mut changes = Vec::new();
     let value = write_transaction(conn, |conn| {
-        let value = f(&mut Tx::new(conn, &mut changes))?;
-        notify::publish(conn, listener.origin(), &changes)?;
+        let mut published = 0;
+        let value = f(&mut Tx::new(conn, &mut changes, &mut published))?;
+        notify::publish(conn, listener.origin(), &changes[published..])?;
         Ok(value)
     })?;
     if !changes.is_empty() {

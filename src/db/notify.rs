@@ -51,12 +51,41 @@ pub fn publish(conn: &mut DbConn, origin: u64, changes: &[Change]) -> Result<(),
     if changes.is_empty() {
         return Ok(());
     }
-    diesel::sql_query("SELECT pg_notify($1, p) FROM unnest($2) AS p")
-        .bind::<Text, _>(CHANNEL)
-        .bind::<Array<Text>, _>(payloads(&format!("{origin:x}"), changes))
-        .execute(conn)?;
+    Publish(payloads_of(origin, changes)).execute(conn)?;
     Ok(())
 }
+
+/// The payloads that publish `changes` made by the instance `origin`; none
+/// for no change. For a statement that publishes them itself (a batch of
+/// sign-ins, `writer::Batch`), with `pg_notify('portico_changes', p)`.
+pub(super) fn payloads_of(origin: u64, changes: &[Change]) -> Vec<String> {
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    payloads(&format!("{origin:x}"), changes)
+}
+
+/// `SELECT pg_notify('portico_changes', p) FROM unnest($1) AS p`: a type of
+/// its own, so that diesel keeps it prepared (`sql_query` is parsed and
+/// planned again at every call, and every write transaction runs it).
+#[derive(diesel::query_builder::QueryId)]
+struct Publish(Vec<String>);
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Publish {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("SELECT pg_notify('");
+        out.push_sql(CHANNEL);
+        out.push_sql("', p) FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.0)?;
+        out.push_sql(") AS p");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for Publish {}
 
 /// `<origin> <change> <change> …`, each change a letter and maybe an id,
 /// each named once; as many payloads as it takes to keep each under

@@ -22,10 +22,11 @@
 //! What the pieces change is told to the [`Listener`] (the cache) once
 //! their batch is committed, before any of them is answered.
 //!
-//! On PostgreSQL several writer threads ([`PG_THREADS`]) take batches side
-//! by side: each statement is a round trip there, and rows are locked as
-//! they are written. Two batches (of two threads or two instances) may then
-//! race for one unique row (a first sign-in's email, a `jti`): the loser's
+//! On PostgreSQL the number of writer threads is [`PG_THREADS`] (one since
+//! a batch costs a fixed handful of statements: larger batches beat
+//! parallel ones there, see docs/PERFORMANCE.md); rows are locked as they
+//! are written, and several instances write side by side. Two batches (of
+//! two instances, or threads) may then race for one unique row (a first sign-in's email, a `jti`): the loser's
 //! batch fails with a unique violation or a deadlock, is rolled back, and
 //! each of its pieces runs again alone — and finds the row the winner wrote.
 //!
@@ -44,8 +45,11 @@ use tokio::sync::oneshot;
 use super::models::{LiveSession, Method, NewSession, NewSsoEvent, SsoSecret, User};
 use super::{Change, DbConn, DbError, DbPool, Listener, Tx};
 
-/// Writer threads on PostgreSQL.
-pub const PG_THREADS: usize = 2;
+/// Writer threads on PostgreSQL. A batch there costs five statements
+/// whatever its size (each a round trip and ~80 µs of the server's CPU), so
+/// one thread taking all that is queued beat two taking half each: 21.0–21.6k
+/// returning sign-ins a second against 16.7–18.0k, alternating runs.
+pub const PG_THREADS: usize = 1;
 /// The most pieces of work one transaction carries.
 pub const MAX_BATCH: usize = 256;
 /// Work queued longer than this is answered "busy" without running.
@@ -54,7 +58,6 @@ pub const MAX_WAIT: Duration = Duration::from_secs(10);
 const QUEUE: usize = 16_384;
 
 /// What the pieces of one batch read once and write together, at its end.
-#[derive(Default)]
 pub struct Batch {
     /// Users who signed in through SSO, with the time.
     sso_logins: Vec<i64>,
@@ -72,11 +75,72 @@ pub struct Batch {
     /// from these, so a later piece reads it again.
     users_by_email: HashMap<String, Option<User>>,
     users_by_id: HashMap<i64, Option<User>>,
-    /// Session ids reserved and not yet given (PostgreSQL).
+    /// Session ids reserved and not yet given (PostgreSQL), the next last,
+    /// and when they were reserved; kept by the writer thread from batch
+    /// to batch ([`Spare`]).
     session_ids: Vec<i64>,
+    reserved_at: Instant,
+    /// Who publishes the batch's changes (`Listener::origin`).
+    origin: u64,
     /// Sessions to write with the batch (PostgreSQL).
     sessions: Vec<LiveSession>,
 }
+
+impl Batch {
+    fn new(size: usize, spare: &mut Spare, origin: u64) -> Batch {
+        let fresh = spare.reserved_at.elapsed() < SPARE_FOR;
+        Batch {
+            sso_logins: Vec::new(),
+            now: 0,
+            sign_ins: Vec::new(),
+            secrets: HashMap::new(),
+            touched: Vec::new(),
+            size,
+            users_by_email: HashMap::new(),
+            users_by_id: HashMap::new(),
+            session_ids: if fresh {
+                std::mem::take(&mut spare.ids)
+            } else {
+                Vec::new()
+            },
+            reserved_at: spare.reserved_at,
+            sessions: Vec::new(),
+            origin,
+        }
+    }
+
+    /// Hands the ids it did not give back to the writer thread, for the
+    /// next batch.
+    fn keep_spare(&mut self, spare: &mut Spare) {
+        spare.ids = std::mem::take(&mut self.session_ids);
+        spare.reserved_at = self.reserved_at;
+    }
+}
+
+/// Session ids a writer thread reserved and has not given yet
+/// (PostgreSQL). Reserving them is a statement, so a batch reserves at
+/// least [`RESERVE`] and the next batches of the thread use the rest — for
+/// at most [`SPARE_FOR`]: the housekeeping's cap of sessions a person
+/// reads the sessions started since its last round by their ids, and an id
+/// reserved long before its session would slip under that mark.
+pub struct Spare {
+    ids: Vec<i64>,
+    reserved_at: Instant,
+}
+
+impl Default for Spare {
+    fn default() -> Spare {
+        Spare {
+            ids: Vec::new(),
+            reserved_at: Instant::now(),
+        }
+    }
+}
+
+/// The fewest session ids a batch reserves on PostgreSQL.
+const RESERVE: usize = 128;
+/// How long reserved session ids are used.
+const SPARE_FOR: Duration = Duration::from_secs(1);
 
 /// The user a piece of work will look up, for the batch to read ahead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,8 +269,13 @@ impl Batch {
             return row.insert(tx);
         }
         if self.session_ids.is_empty() {
-            let left = self.size.saturating_sub(self.sessions.len()).max(1);
-            self.session_ids = LiveSession::reserve_ids(tx, left)?;
+            let left = self.size.saturating_sub(self.sessions.len());
+            let mut ids = LiveSession::reserve_ids(tx, left.max(RESERVE))?;
+            // Given from the lowest: a thread's sessions keep the order in
+            // which they started.
+            ids.reverse();
+            self.session_ids = ids;
+            self.reserved_at = Instant::now();
         }
         let id = self
             .session_ids
@@ -218,16 +287,24 @@ impl Batch {
     }
 
     fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), DbError> {
-        if let DbConn::Pg(c) = &mut **tx {
-            write_together(
-                c,
-                std::mem::take(&mut self.sessions),
-                std::mem::take(&mut self.sign_ins),
-                &self.sso_logins,
-                self.now,
-            )?;
-            for id in std::mem::take(&mut self.sso_logins) {
+        if Self::gathers(tx) {
+            for &id in &self.sso_logins {
                 tx.changed(Change::User(id));
+            }
+            let (changes, conn) = tx.changes_and_conn();
+            let payloads = super::notify::payloads_of(self.origin, changes);
+            if let DbConn::Pg(c) = conn {
+                let wrote = write_together(
+                    c,
+                    std::mem::take(&mut self.sessions),
+                    std::mem::take(&mut self.sign_ins),
+                    &std::mem::take(&mut self.sso_logins),
+                    self.now,
+                    payloads,
+                )?;
+                if wrote {
+                    tx.published_all();
+                }
             }
         } else {
             if !self.sso_logins.is_empty() {
@@ -247,72 +324,137 @@ impl Batch {
 /// PostgreSQL: a batch's sessions, `ok` events and last sign-ins in one
 /// statement — a data-modifying `WITH` over arrays, so one round trip and
 /// one SQL text whatever the batch's size (three statements before: see
-/// docs/PERFORMANCE.md, "Where a PostgreSQL sign-in's time goes").
+/// docs/PERFORMANCE.md, "Where a PostgreSQL sign-in's time goes"), kept
+/// prepared by the connection ([`WriteTogether`]); it also publishes the
+/// transaction's changes so far (`payloads`) to the other instances, which
+/// was one more statement. False when there was nothing to write (and
+/// nothing was published).
 fn write_together(
     c: &mut diesel::PgConnection,
     sessions: Vec<LiveSession>,
     events: Vec<NewSsoEvent>,
     logins: &[i64],
     now: i64,
-) -> Result<(), DbError> {
+    payloads: Vec<String>,
+) -> Result<bool, DbError> {
     use diesel::RunQueryDsl;
-    use diesel::sql_types::{Array, BigInt, Nullable, Text};
     if sessions.is_empty() && events.is_empty() && logins.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
-    let mut s = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut q = WriteTogether {
+        payloads,
+        now,
+        method: Method::Sso.as_str(),
+        logins: logins.to_vec(),
+        ..WriteTogether::default()
+    };
     for live in sessions {
         let d = live.data;
-        s.0.push(live.id);
-        s.1.push(d.user_id);
-        s.2.push(d.method.as_str());
-        s.3.push(d.created_at);
-        s.4.push(d.expires_at);
-        s.5.push(d.ip);
-        s.6.push(d.user_agent);
+        q.s_id.push(live.id);
+        q.s_user.push(d.user_id);
+        q.s_method.push(d.method.as_str());
+        q.s_created.push(d.created_at);
+        q.s_expires.push(d.expires_at);
+        q.s_ip.push(d.ip);
+        q.s_agent.push(d.user_agent);
     }
-    let mut e = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for event in events {
         let event = event.cut();
-        e.0.push(event.company_id);
-        e.1.push(event.created_at);
-        e.2.push(event.outcome);
-        e.3.push(event.subject);
-        e.4.push(event.user_id);
-        e.5.push(event.ip);
-        e.6.push(event.iss);
+        q.e_company.push(event.company_id);
+        q.e_created.push(event.created_at);
+        q.e_outcome.push(event.outcome);
+        q.e_subject.push(event.subject);
+        q.e_user.push(event.user_id);
+        q.e_ip.push(event.ip);
+        q.e_iss.push(event.iss);
     }
-    diesel::sql_query(
-        "WITH s AS (INSERT INTO sessions \
-           (id, user_id, method, created_at, expires_at, ip, user_agent) \
-           SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)), \
-         e AS (INSERT INTO sso_events \
-           (company_id, created_at, outcome, subject, user_id, ip, iss) \
-           SELECT * FROM unnest($8, $9, $10, $11, $12, $13, $14)), \
-         u AS (UPDATE users SET last_login_at = $15, last_login_method = $16 \
-           WHERE id = ANY($17)) \
-         SELECT 1",
-    )
-    .bind::<Array<BigInt>, _>(s.0)
-    .bind::<Array<BigInt>, _>(s.1)
-    .bind::<Array<Text>, _>(s.2)
-    .bind::<Array<BigInt>, _>(s.3)
-    .bind::<Array<BigInt>, _>(s.4)
-    .bind::<Array<Nullable<Text>>, _>(s.5)
-    .bind::<Array<Nullable<Text>>, _>(s.6)
-    .bind::<Array<BigInt>, _>(e.0)
-    .bind::<Array<BigInt>, _>(e.1)
-    .bind::<Array<Text>, _>(e.2)
-    .bind::<Array<Nullable<Text>>, _>(e.3)
-    .bind::<Array<Nullable<BigInt>>, _>(e.4)
-    .bind::<Array<Nullable<Text>>, _>(e.5)
-    .bind::<Array<Nullable<Text>>, _>(e.6)
-    .bind::<BigInt, _>(now)
-    .bind::<Text, _>(Method::Sso.as_str())
-    .bind::<Array<BigInt>, _>(logins)
-    .execute(c)?;
-    Ok(())
+    q.execute(c)?;
+    Ok(true)
 }
+
+/// The statement of [`write_together`], a type of its own so that diesel
+/// keeps it prepared: `sql_query` is parsed and planned again at every
+/// call, and a batch is one call.
+#[derive(Default, diesel::query_builder::QueryId)]
+struct WriteTogether {
+    s_id: Vec<i64>,
+    s_user: Vec<i64>,
+    s_method: Vec<&'static str>,
+    s_created: Vec<i64>,
+    s_expires: Vec<i64>,
+    s_ip: Vec<Option<String>>,
+    s_agent: Vec<Option<String>>,
+    e_company: Vec<i64>,
+    e_created: Vec<i64>,
+    e_outcome: Vec<String>,
+    e_subject: Vec<Option<String>>,
+    e_user: Vec<Option<i64>>,
+    e_ip: Vec<Option<String>>,
+    e_iss: Vec<Option<String>>,
+    now: i64,
+    method: &'static str,
+    logins: Vec<i64>,
+    payloads: Vec<String>,
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for WriteTogether {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Nullable, Text};
+        out.push_sql(
+            "WITH s AS (INSERT INTO sessions \
+               (id, user_id, method, created_at, expires_at, ip, user_agent) \
+               SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.s_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.s_user)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.s_method)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.s_created)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.s_expires)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.s_ip)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.s_agent)?;
+        out.push_sql(
+            ")), e AS (INSERT INTO sso_events \
+               (company_id, created_at, outcome, subject, user_id, ip, iss) \
+               SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.e_company)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.e_created)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.e_outcome)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.e_subject)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.e_user)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.e_ip)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.e_iss)?;
+        out.push_sql(")), u AS (UPDATE users SET last_login_at = ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(", last_login_method = ");
+        out.push_bind_param::<Text, _>(&self.method)?;
+        out.push_sql(" WHERE id = ANY(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.logins)?;
+        out.push_sql(")) SELECT pg_notify('");
+        out.push_sql(super::notify::CHANNEL);
+        out.push_sql("', p) FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.payloads)?;
+        out.push_sql(") AS p");
+        Ok(())
+    }
+}
+
+impl diesel::RunQueryDsl<diesel::PgConnection> for WriteTogether {}
 
 /// One piece of work, as the writer thread sees it.
 trait Task: Send {
@@ -389,9 +531,8 @@ pub struct Writer {
 
 impl Writer {
     /// Starts `threads` writer threads (one on SQLite, whose writes are one
-    /// at a time anyway; [`PG_THREADS`] on PostgreSQL, where transactions run
-    /// side by side and each statement is a round trip); they stop when
-    /// every handle is dropped.
+    /// at a time anyway; [`PG_THREADS`] on PostgreSQL); they stop when every
+    /// handle is dropped.
     pub fn spawn(
         pool: DbPool,
         listener: Arc<dyn Listener>,
@@ -483,20 +624,28 @@ fn transaction(
     conn: &mut DbConn,
     listener: &dyn Listener,
     jobs: &mut [Box<dyn Task>],
+    spare: &mut Spare,
 ) -> Result<(), DbError> {
     super::transaction(conn, listener, |tx| {
-        let mut batch = Batch {
-            size: jobs.len(),
-            ..Batch::default()
-        };
-        if jobs.len() > 1 && Batch::gathers(tx) {
-            batch.read_ahead(tx, jobs.iter().filter_map(|job| job.wants()))?;
-        }
-        for job in jobs.iter_mut() {
-            job.run(tx, &mut batch)?;
-        }
-        batch.write(tx)
+        let mut batch = Batch::new(jobs.len(), spare, listener.origin());
+        let outcome = run_batch(tx, &mut batch, jobs);
+        batch.keep_spare(spare);
+        outcome
     })
+}
+
+fn run_batch(
+    tx: &mut Tx<'_>,
+    batch: &mut Batch,
+    jobs: &mut [Box<dyn Task>],
+) -> Result<(), DbError> {
+    if jobs.len() > 1 && Batch::gathers(tx) {
+        batch.read_ahead(tx, jobs.iter().filter_map(|job| job.wants()))?;
+    }
+    for job in jobs.iter_mut() {
+        job.run(tx, batch)?;
+    }
+    batch.write(tx)
 }
 
 fn busy_reason(e: &DbError) -> &'static str {
@@ -522,6 +671,7 @@ fn next_batch(work: &Mutex<Receiver<Box<dyn Task>>>) -> Option<Vec<Box<dyn Task>
 }
 
 fn run(work: &Mutex<Receiver<Box<dyn Task>>>, pool: DbPool, listener: &dyn Listener) {
+    let mut spare = Spare::default();
     while let Some(batch) = next_batch(work) {
         let (mut live, stale): (Vec<_>, Vec<_>) = batch
             .into_iter()
@@ -542,7 +692,7 @@ fn run(work: &Mutex<Receiver<Box<dyn Task>>>, pool: DbPool, listener: &dyn Liste
                 continue;
             }
         };
-        let outcome = transaction(&mut conn, listener, &mut live);
+        let outcome = transaction(&mut conn, listener, &mut live, &mut spare);
         match conn.check(outcome) {
             Ok(()) => {
                 for job in live {
@@ -563,7 +713,12 @@ fn run(work: &Mutex<Receiver<Box<dyn Task>>>, pool: DbPool, listener: &dyn Liste
             // One piece failed: each runs again on its own.
             Err(_) => {
                 for mut job in live {
-                    let outcome = transaction(&mut conn, listener, std::slice::from_mut(&mut job));
+                    let outcome = transaction(
+                        &mut conn,
+                        listener,
+                        std::slice::from_mut(&mut job),
+                        &mut spare,
+                    );
                     let outcome = conn.check(outcome);
                     if let Err(e) = &outcome {
                         log::warn!("a sign-in write failed: {e}");

@@ -116,18 +116,10 @@ impl LiveSession {
     /// sequence: there a session is inserted at once ([`NewSession::insert`]).
     pub fn reserve_ids(tx: &mut Tx<'_>, n: usize) -> Result<Vec<i64>, DbError> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        let ids: Vec<Id> = match &mut **tx {
-            DbConn::Pg(c) => diesel::sql_query(
-                "SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id \
-                 FROM generate_series(1, $1)",
-            )
-            .bind::<diesel::sql_types::BigInt, _>(n)
-            .load(c)?,
-            DbConn::Sqlite(_) => {
-                return Err(DbError::Busy("SQLite reserves no session ids"));
-            }
-        };
-        Ok(ids.into_iter().map(|i| i.id).collect())
+        match &mut **tx {
+            DbConn::Pg(c) => Ok(ReserveIds(n).load(c)?),
+            DbConn::Sqlite(_) => Err(DbError::Busy("SQLite reserves no session ids")),
+        }
     }
 
     /// The live session `id` of `user_id`, if it has not ended or expired.
@@ -252,3 +244,29 @@ impl LiveSession {
         Ok(n)
     }
 }
+
+/// `n` ids from the sessions' sequence (PostgreSQL): a type of its own, so
+/// that diesel keeps the statement prepared (`sql_query` is parsed and
+/// planned again at every call).
+#[derive(diesel::query_builder::QueryId)]
+struct ReserveIds(i64);
+
+impl diesel::query_builder::Query for ReserveIds {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ReserveIds {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "SELECT nextval(pg_get_serial_sequence('sessions', 'id')) FROM generate_series(1, ",
+        );
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.0)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for ReserveIds {}

@@ -101,10 +101,12 @@ impl User {
         emails: &[String],
         ids: &[i64],
     ) -> Result<Vec<User>, DbError> {
-        Ok(users::table
+        // On the inner connection: its statement is then found prepared by
+        // its type (`= ANY($1)` on PostgreSQL, where batches use it).
+        Ok(per_backend!(conn, |c| users::table
             .filter(users::email.eq_any(emails).or(users::id.eq_any(ids)))
             .select(User::as_select())
-            .load(conn)?)
+            .load(c))?)
     }
 
     pub fn find_in_company(
