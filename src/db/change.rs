@@ -58,43 +58,49 @@ impl Listener for () {
     fn committed(&self, _: &[Change]) {}
 }
 
+/// What a write transaction recorded, for its commit.
+#[derive(Default)]
+pub(super) struct Journal {
+    pub changes: Vec<Change>,
+    /// How many of `changes` were already published to the other instances
+    /// (by a statement that carried them: `writer::Batch`).
+    pub published: usize,
+    /// Rows were staged for the search index (SQLite: `super::search`).
+    pub staged_search: bool,
+}
+
 /// A connection inside a write transaction, collecting what it changes.
 pub struct Tx<'a> {
     conn: &'a mut DbConn,
-    changes: &'a mut Vec<Change>,
-    /// How many of `changes` were already published to the other instances
-    /// (by a statement that carried them: `writer::Batch`).
-    published: &'a mut usize,
+    journal: &'a mut Journal,
 }
 
 impl<'a> Tx<'a> {
-    pub(super) fn new(
-        conn: &'a mut DbConn,
-        changes: &'a mut Vec<Change>,
-        published: &'a mut usize,
-    ) -> Tx<'a> {
-        Tx {
-            conn,
-            changes,
-            published,
-        }
+    pub(super) fn new(conn: &'a mut DbConn, journal: &'a mut Journal) -> Tx<'a> {
+        Tx { conn, journal }
     }
 
     /// Recorded by the model functions that write cached data.
     pub(super) fn changed(&mut self, change: Change) {
-        self.changes.push(change);
+        self.journal.changes.push(change);
+    }
+
+    /// Recorded by the model functions whose rows the search index stages
+    /// (new requests and messages): the commit indexes them.
+    pub(super) fn staged_search(&mut self) {
+        self.journal.staged_search = true;
     }
 
     /// The changes recorded so far, and the connection: for a statement
     /// that publishes them itself, which then calls [`Tx::published_all`].
     pub(super) fn changes_and_conn(&mut self) -> (&[Change], &mut DbConn) {
-        (self.changes, self.conn)
+        (&self.journal.changes, self.conn)
     }
 
     /// Every change recorded so far was published: the commit publishes
     /// only what is recorded after.
     pub(super) fn published_all(&mut self) {
-        *self.published = self.changes.len();
+        self.journal.published = self.journal.changes.len();
     }
 }
 

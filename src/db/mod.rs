@@ -31,6 +31,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use change::Journal;
 pub use change::{Change, Listener, Tx};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -503,15 +504,21 @@ pub fn transaction<T, F>(conn: &mut DbConn, listener: &dyn Listener, f: F) -> Re
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T, DbError>,
 {
-    let mut changes = Vec::new();
+    let mut journal = Journal::default();
     let value = write_transaction(conn, |conn| {
-        let mut published = 0;
-        let value = f(&mut Tx::new(conn, &mut changes, &mut published))?;
-        notify::publish(conn, listener.origin(), &changes[published..])?;
+        let value = f(&mut Tx::new(conn, &mut journal))?;
+        if journal.staged_search {
+            search::index_staged(conn)?;
+        }
+        notify::publish(
+            conn,
+            listener.origin(),
+            &journal.changes[journal.published..],
+        )?;
         Ok(value)
     })?;
-    if !changes.is_empty() {
-        listener.committed(&changes);
+    if !journal.changes.is_empty() {
+        listener.committed(&journal.changes);
     }
     Ok(value)
 }

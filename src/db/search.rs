@@ -26,6 +26,22 @@ use diesel::sql_types::{Array, BigInt, Text};
 
 use super::{DbConn, DbError};
 
+/// Moves the subjects and messages the triggers staged into the FTS5
+/// index, in one statement for the whole write transaction (SQLite; on
+/// PostgreSQL the triggers index directly): called before the commit of
+/// every transaction that staged some (migrations/sqlite/…_search_staged).
+pub(super) fn index_staged(conn: &mut DbConn) -> Result<(), DbError> {
+    use diesel::connection::SimpleConnection;
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute(
+            "INSERT INTO request_search (rowid, text, scope, request_id) \
+             SELECT id, text, scope, request_id FROM search_staged ORDER BY id; \
+             DELETE FROM search_staged;",
+        )?;
+    }
+    Ok(())
+}
+
 /// Words a search keeps at most; the rest are dropped.
 pub const MAX_WORDS: usize = 8;
 

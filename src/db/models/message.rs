@@ -96,6 +96,8 @@ impl Message {
             .returning(Message::as_returning())
             .get_result(c))?;
         tx.changed(Change::Request(request.id));
+        // Its body is staged for the search index by a trigger.
+        tx.staged_search();
         for file in files {
             let row = (
                 attachments::message_id.eq(message.id),

@@ -369,6 +369,8 @@ impl Request {
             .returning(Request::as_returning())
             .get_result(c))?;
         tx.changed(Change::OpenRequests(request.requester_id));
+        // Its subject is staged for the search index by a trigger.
+        tx.staged_search();
         Ok(request)
     }
 
