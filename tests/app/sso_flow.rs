@@ -1,7 +1,7 @@
 //! Successful sign-ins: provisioning, the three entry points, return_to,
 //! session renewal, rotation, the race, and the headers.
 
-use portico::db::models::{Method, Role, SsoSecret};
+use portico::db::models::{Method, Role, SsoEvent, SsoSecret};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -35,6 +35,26 @@ async fn first_visit_creates_the_account_and_lands_on_the_dashboard() {
     assert_eq!(user.company_id, acme.company.id);
     assert!(user.last_login_at.is_some());
     assert_eq!(app.outcomes(&acme.company), vec!["ok"]);
+    let event = SsoEvent::recent(&mut app.conn(), acme.company.id, true, 1)
+        .unwrap()
+        .remove(0)
+        .event;
+    assert_eq!(
+        (
+            event.subject.as_deref(),
+            event.user_id,
+            event.iss.as_deref(),
+            event.ip.as_deref()
+        ),
+        (
+            // The subject as the token named it, for the integrator.
+            Some("  Jane.Doe@Example.COM "),
+            Some(user.id),
+            Some("acme-app"),
+            Some("127.0.0.1")
+        ),
+        "the sign-in's event, field by field"
+    );
 
     let dash = app.get("/dashboard").await;
     assert_eq!(dash.status().as_u16(), 200);

@@ -183,19 +183,19 @@ impl User {
         now: i64,
     ) -> Result<(), DbError> {
         match &mut **tx {
-            // One cached statement a user: diesel prepares its own UPDATE
-            // statements again at every call, and `IN (…)` is a new SQL
-            // text for every count of ids; preparing cost more than the
-            // rows' steps at the batch sizes met (docs/PERFORMANCE.md).
+            // One statement kept prepared whatever the number of users (a
+            // JSON array of their ids bound once): diesel prepares its own
+            // UPDATE statements again at every call, and `IN (…)` is a new
+            // SQL text for every count of ids (docs/PERFORMANCE.md).
             DbConn::Sqlite(c) => {
-                for &id in ids {
-                    RecordLogin {
-                        id,
-                        at: now,
-                        method: method.as_str(),
-                    }
-                    .execute(c)?;
+                let ids = serde_json::to_string(ids)
+                    .map_err(|_| DbError::Busy("ids could not be written as JSON"))?;
+                RecordLogins {
+                    ids,
+                    at: now,
+                    method: method.as_str(),
                 }
+                .execute(c)?;
             }
             // One round trip for all of them.
             DbConn::Pg(c) => {
@@ -336,17 +336,18 @@ impl User {
     }
 }
 
-/// `UPDATE users SET last_login_at = ?, last_login_method = ? WHERE id = ?`
-/// on SQLite: one SQL text with a type of its own, so that diesel keeps it
-/// prepared (its `UPDATE` builder marks every statement as not cacheable).
+/// `UPDATE users SET last_login_at = ?, last_login_method = ? WHERE id IN
+/// (the JSON array ?)` on SQLite: one SQL text with a type of its own, so
+/// that diesel keeps it prepared (its `UPDATE` builder marks every statement
+/// as not cacheable).
 #[derive(diesel::query_builder::QueryId)]
-struct RecordLogin {
-    id: i64,
+struct RecordLogins {
+    ids: String,
     at: i64,
     method: &'static str,
 }
 
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for RecordLogin {
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for RecordLogins {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
@@ -356,10 +357,11 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for RecordLogi
         out.push_bind_param::<BigInt, _>(&self.at)?;
         out.push_sql(", last_login_method = ");
         out.push_bind_param::<Text, _>(&self.method)?;
-        out.push_sql(" WHERE id = ");
-        out.push_bind_param::<BigInt, _>(&self.id)?;
+        out.push_sql(" WHERE id IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, _>(&self.ids)?;
+        out.push_sql("))");
         Ok(())
     }
 }
 
-impl RunQueryDsl<diesel::SqliteConnection> for RecordLogin {}
+impl RunQueryDsl<diesel::SqliteConnection> for RecordLogins {}
