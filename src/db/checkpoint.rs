@@ -29,6 +29,8 @@ use super::{Db, DbConn, DbError};
 
 /// How often the thread copies the log back.
 pub const EVERY: Duration = Duration::from_millis(20);
+/// Rounds after which an unchanged-looking log is looked at anyway (1 s).
+const LOOK_ANYWAY: u32 = 50;
 /// The log's size in pages at which the writer checkpoints itself (SQLite's
 /// `wal_autocheckpoint`): the bound of the log, ~16 MB of 4 KiB pages.
 pub const WRITER_PAGES: i32 = 4_000;
@@ -65,18 +67,24 @@ pub fn spawn<T: Send + Sync + 'static>(
     std::thread::Builder::new()
         .name("portico-checkpoint".into())
         .spawn(move || {
-            let (mut seen, mut failing) = (None, false);
+            let (mut seen, mut failing, mut skipped) = (None, false, 0);
             while alive.strong_count() > 0 {
                 std::thread::sleep(EVERY);
                 let stamp = std::fs::metadata(&log)
                     .and_then(|m| Ok((m.len(), m.modified()?)))
                     .ok();
-                if stamp.is_none() || stamp == seen {
+                // A file's time may not tell two writes of one tick apart:
+                // at least once a second the log is looked at anyway.
+                if stamp.is_none() || (stamp == seen && skipped < LOOK_ANYWAY) {
+                    skipped += 1;
                     continue;
                 }
+                skipped = 0;
                 match checkpoint(&db) {
-                    Ok(_) => {
-                        seen = stamp;
+                    Ok(left) => {
+                        // Not all copied (a reader held old pages, or the
+                        // writer appended meanwhile): again next round.
+                        seen = if left == 0 { stamp } else { None };
                         failing = false;
                     }
                     Err(e) if !failing => {

@@ -45,10 +45,12 @@ use tokio::sync::oneshot;
 use super::models::{LiveSession, Method, NewSession, NewSsoEvent, SsoSecret, User};
 use super::{Change, DbConn, DbError, DbPool, Listener, Tx};
 
-/// Writer threads on PostgreSQL. A batch there costs five statements
-/// whatever its size (each a round trip and ~80 µs of the server's CPU), so
+/// Writer threads on PostgreSQL. A batch of returning sign-ins there costs
+/// five statements whatever its size (each a round trip and ~80 µs of the server's CPU), so
 /// one thread taking all that is queued beat two taking half each: 21.0–21.6k
-/// returning sign-ins a second against 16.7–18.0k, alternating runs.
+/// returning sign-ins a second against 16.7–18.0k, alternating runs. First
+/// visits pay for it (each new user is an insert of its own, one after the
+/// other: 6.5k a second against 13k with two), well above their target.
 pub const PG_THREADS: usize = 1;
 /// The most pieces of work one transaction carries.
 pub const MAX_BATCH: usize = 256;
@@ -122,7 +124,9 @@ impl Batch {
 /// least [`RESERVE`] and the next batches of the thread use the rest — for
 /// at most [`SPARE_FOR`]: the housekeeping's cap of sessions a person
 /// reads the sessions started since its last round by their ids, and an id
-/// reserved long before its session would slip under that mark.
+/// reserved long before its session would slip under that mark. (Across
+/// instances the cap is approximate anyway: another instance's sessions may
+/// take higher ids first, within that second.)
 pub struct Spare {
     ids: Vec<i64>,
     reserved_at: Instant,

@@ -77,8 +77,8 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
     let outcome = match verify(&state, params.token, now).await {
         Ok(verified) => {
             // What the write phase reads is made here and shared with it,
-            // and what it answers is plain numbers, so that each thread
-            // frees only what it allocated. (A value allocated by one
+            // and what it answers for an admitted sign-in is plain numbers,
+            // so that each thread frees only what it allocated. (A value allocated by one
             // thread and freed by another takes glibc's lock of the first
             // thread's arena while that thread allocates in it: see
             // docs/PERFORMANCE.md, "The ceiling of a sign-in".)
