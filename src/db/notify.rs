@@ -48,10 +48,10 @@ pub fn publish(conn: &mut DbConn, origin: u64, changes: &[Change]) -> Result<(),
     let DbConn::Pg(conn) = conn else {
         return Ok(());
     };
-    if changes.is_empty() {
-        return Ok(());
+    let payloads = payloads_of(origin, changes);
+    if !payloads.is_empty() {
+        Publish(payloads).execute(conn)?;
     }
-    Publish(payloads_of(origin, changes)).execute(conn)?;
     Ok(())
 }
 

@@ -10,14 +10,14 @@
 //! is run again in a transaction of its own, so one failure never takes the
 //! others down with it and never leaves half of itself committed.
 //!
-//! What every sign-in of a batch writes alike — the users' last sign-in — is
-//! written once for the batch ([`Batch`]): one statement instead of one each.
-//! On PostgreSQL, where each statement is a round trip, the batch also reads
-//! the users its sign-ins name in one statement before they run
-//! ([`Wanted`]), and writes their sessions (ids reserved in one statement),
-//! `ok` events and last sign-ins in one statement at its end (SQLite keeps
-//! a statement each for the session and the user: there a statement is a
-//! function call).
+//! What every sign-in of a batch writes alike — the users' last sign-in, the
+//! `ok` events — is written once for the batch ([`Batch`]): one statement
+//! instead of one each. On PostgreSQL, where each statement is a round trip,
+//! the batch also reads the users its sign-ins name in one statement before
+//! they run ([`Wanted`]), and writes their sessions (ids reserved ahead,
+//! [`Spare`]), `ok` events, last sign-ins and `NOTIFY` in one statement at
+//! its end (SQLite keeps a statement each for the session and the user:
+//! there a statement is a function call).
 //!
 //! What the pieces change is told to the [`Listener`] (the cache) once
 //! their batch is committed, before any of them is answered.
@@ -26,8 +26,8 @@
 //! a batch costs a fixed handful of statements: larger batches beat
 //! parallel ones there, see docs/PERFORMANCE.md); rows are locked as they
 //! are written, and several instances write side by side. Two batches (of
-//! two instances, or threads) may then race for one unique row (a first sign-in's email, a `jti`): the loser's
-//! batch fails with a unique violation or a deadlock, is rolled back, and
+//! two instances, or threads) may then race for one unique row (a first
+//! sign-in's email, a `jti`): the loser's batch fails with a unique violation or a deadlock, is rolled back, and
 //! each of its pieces runs again alone — and finds the row the winner wrote.
 //!
 //! Work that waited longer than [`MAX_WAIT`] (another process holding the
@@ -60,6 +60,7 @@ pub const MAX_WAIT: Duration = Duration::from_secs(10);
 const QUEUE: usize = 16_384;
 
 /// What the pieces of one batch read once and write together, at its end.
+#[derive(Default)]
 pub struct Batch {
     /// Users who signed in through SSO, with the time.
     sso_logins: Vec<i64>,
@@ -77,46 +78,13 @@ pub struct Batch {
     /// from these, so a later piece reads it again.
     users_by_email: HashMap<String, Option<User>>,
     users_by_id: HashMap<i64, Option<User>>,
-    /// Session ids reserved and not yet given (PostgreSQL), the next last,
-    /// and when they were reserved; kept by the writer thread from batch
-    /// to batch ([`Spare`]).
-    session_ids: Vec<i64>,
-    reserved_at: Instant,
+    /// Session ids reserved and not yet given (PostgreSQL), kept by the
+    /// writer thread from batch to batch.
+    spare: Spare,
     /// Who publishes the batch's changes (`Listener::origin`).
     origin: u64,
     /// Sessions to write with the batch (PostgreSQL).
     sessions: Vec<LiveSession>,
-}
-
-impl Batch {
-    fn new(size: usize, spare: &mut Spare, origin: u64) -> Batch {
-        let fresh = spare.reserved_at.elapsed() < SPARE_FOR;
-        Batch {
-            sso_logins: Vec::new(),
-            now: 0,
-            sign_ins: Vec::new(),
-            secrets: HashMap::new(),
-            touched: Vec::new(),
-            size,
-            users_by_email: HashMap::new(),
-            users_by_id: HashMap::new(),
-            session_ids: if fresh {
-                std::mem::take(&mut spare.ids)
-            } else {
-                Vec::new()
-            },
-            reserved_at: spare.reserved_at,
-            sessions: Vec::new(),
-            origin,
-        }
-    }
-
-    /// Hands the ids it did not give back to the writer thread, for the
-    /// next batch.
-    fn keep_spare(&mut self, spare: &mut Spare) {
-        spare.ids = std::mem::take(&mut self.session_ids);
-        spare.reserved_at = self.reserved_at;
-    }
 }
 
 /// Session ids a writer thread reserved and has not given yet
@@ -127,17 +95,37 @@ impl Batch {
 /// reserved long before its session would slip under that mark. (Across
 /// instances the cap is approximate anyway: another instance's sessions may
 /// take higher ids first, within that second.)
+#[derive(Default)]
 pub struct Spare {
+    /// The next one last.
     ids: Vec<i64>,
-    reserved_at: Instant,
+    reserved_at: Option<Instant>,
 }
 
-impl Default for Spare {
-    fn default() -> Spare {
-        Spare {
-            ids: Vec::new(),
-            reserved_at: Instant::now(),
+impl Spare {
+    /// The ids, if reserved within [`SPARE_FOR`]; none otherwise.
+    fn take_fresh(&mut self) -> Spare {
+        let spare = std::mem::take(self);
+        match spare.reserved_at {
+            Some(at) if at.elapsed() < SPARE_FOR => spare,
+            _ => Spare::default(),
         }
+    }
+
+    /// The next id, if any is left.
+    fn next(&mut self) -> Option<i64> {
+        self.ids.pop()
+    }
+
+    /// Keeps `ids` (ascending), reserved now.
+    fn refill(&mut self, mut ids: Vec<i64>) {
+        // Given from the lowest: a thread's sessions keep the order in
+        // which they started.
+        ids.reverse();
+        *self = Spare {
+            ids,
+            reserved_at: Some(Instant::now()),
+        };
     }
 }
 
@@ -272,18 +260,14 @@ impl Batch {
         if !Self::gathers(tx) {
             return row.insert(tx);
         }
-        if self.session_ids.is_empty() {
+        if self.spare.ids.is_empty() {
             let left = self.size.saturating_sub(self.sessions.len());
-            let mut ids = LiveSession::reserve_ids(tx, left.max(RESERVE))?;
-            // Given from the lowest: a thread's sessions keep the order in
-            // which they started.
-            ids.reverse();
-            self.session_ids = ids;
-            self.reserved_at = Instant::now();
+            self.spare
+                .refill(LiveSession::reserve_ids(tx, left.max(RESERVE))?);
         }
         let id = self
-            .session_ids
-            .pop()
+            .spare
+            .next()
             .ok_or(DbError::Busy("no session id was reserved"))?;
         let live = LiveSession { id, data: row };
         self.sessions.push(live.clone());
@@ -292,23 +276,19 @@ impl Batch {
 
     fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), DbError> {
         if Self::gathers(tx) {
-            for &id in &self.sso_logins {
+            let logins = std::mem::take(&mut self.sso_logins);
+            for &id in &logins {
                 tx.changed(Change::User(id));
             }
             let (changes, conn) = tx.changes_and_conn();
             let payloads = super::notify::payloads_of(self.origin, changes);
-            if let DbConn::Pg(c) = conn {
-                let wrote = write_together(
-                    c,
-                    std::mem::take(&mut self.sessions),
-                    std::mem::take(&mut self.sign_ins),
-                    &std::mem::take(&mut self.sso_logins),
-                    self.now,
-                    payloads,
-                )?;
-                if wrote {
-                    tx.published_all();
-                }
+            let DbConn::Pg(c) = conn else {
+                return Err(DbError::Busy("a PostgreSQL batch on another database"));
+            };
+            let sessions = std::mem::take(&mut self.sessions);
+            let events = std::mem::take(&mut self.sign_ins);
+            if write_together(c, sessions, events, logins, self.now, payloads)? {
+                tx.published_all();
             }
         } else {
             if !self.sso_logins.is_empty() {
@@ -337,7 +317,7 @@ fn write_together(
     c: &mut diesel::PgConnection,
     sessions: Vec<LiveSession>,
     events: Vec<NewSsoEvent>,
-    logins: &[i64],
+    logins: Vec<i64>,
     now: i64,
     payloads: Vec<String>,
 ) -> Result<bool, DbError> {
@@ -349,7 +329,7 @@ fn write_together(
         payloads,
         now,
         method: Method::Sso.as_str(),
-        logins: logins.to_vec(),
+        logins,
         ..WriteTogether::default()
     };
     for live in sessions {
@@ -631,9 +611,16 @@ fn transaction(
     spare: &mut Spare,
 ) -> Result<(), DbError> {
     super::transaction(conn, listener, |tx| {
-        let mut batch = Batch::new(jobs.len(), spare, listener.origin());
+        let mut batch = Batch {
+            size: jobs.len(),
+            origin: listener.origin(),
+            spare: spare.take_fresh(),
+            ..Batch::default()
+        };
         let outcome = run_batch(tx, &mut batch, jobs);
-        batch.keep_spare(spare);
+        // What the batch did not give is kept, whatever its outcome: ids
+        // taken from the sequence are never given back to it.
+        *spare = std::mem::take(&mut batch.spare);
         outcome
     })
 }

@@ -75,7 +75,7 @@ impl NewSession {
     /// session the browser held, if any, which ends: a copy of its cookie
     /// must not outlive the sign-in that replaced it); the stored row.
     pub fn insert_replacing(
-        &self,
+        self,
         tx: &mut Tx<'_>,
         previous: Option<(i64, i64)>,
     ) -> Result<LiveSession, DbError> {
@@ -86,26 +86,23 @@ impl NewSession {
     }
 
     /// Stores the session; the stored row, with its id.
-    pub fn insert(&self, tx: &mut Tx<'_>) -> Result<LiveSession, DbError> {
+    pub fn insert(self, tx: &mut Tx<'_>) -> Result<LiveSession, DbError> {
         let id = match &mut **tx {
             // SQLite runs `RETURNING` through a temporary table it opens and
             // closes at every insert; the connection's last row id is a
             // function call (both statements kept prepared).
             DbConn::Sqlite(c) => {
                 diesel::insert_into(sessions::table)
-                    .values(self)
+                    .values(&self)
                     .execute(c)?;
                 diesel::select(last_insert_rowid()).get_result(c)?
             }
             DbConn::Pg(c) => diesel::insert_into(sessions::table)
-                .values(self)
+                .values(&self)
                 .returning(sessions::id)
                 .get_result(c)?,
         };
-        Ok(LiveSession {
-            id,
-            data: self.clone(),
-        })
+        Ok(LiveSession { id, data: self })
     }
 }
 
