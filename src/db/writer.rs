@@ -12,12 +12,11 @@
 //!
 //! What every sign-in of a batch writes alike — the users' last sign-in, the
 //! `ok` events — is written once for the batch ([`Batch`]): one statement
-//! instead of one each. On PostgreSQL, where each statement is a round trip,
-//! the batch also reads the users its sign-ins name in one statement before
-//! they run ([`Wanted`]), and writes their sessions (ids reserved ahead,
-//! [`Spare`]), `ok` events, last sign-ins and `NOTIFY` in one statement at
-//! its end (SQLite keeps a statement each for the session and the user:
-//! there a statement is a function call).
+//! instead of one each. The batch also reads the users its sign-ins name in
+//! one statement before they run ([`Wanted`]) and writes their sessions (ids
+//! reserved ahead, [`Spare`]) at its end. On PostgreSQL, where each statement
+//! is a round trip, the sessions, `ok` events, last sign-ins and `NOTIFY` are
+//! one statement; on SQLite a statement each, each over one JSONB array.
 //!
 //! What the pieces change is told to the [`Listener`] (the cache) once
 //! their batch is committed, before any of them is answered.
@@ -73,22 +72,22 @@ pub struct Batch {
     touched: Vec<i64>,
     /// How many pieces of work the batch holds.
     size: usize,
-    /// Users read ahead for the pieces (PostgreSQL), by email and by id
+    /// Users read ahead for the pieces, by email and by id
     /// (`None`: there is no such user). A user the batch writes is dropped
     /// from these, so a later piece reads it again.
     users_by_email: HashMap<String, Option<User>>,
     users_by_id: HashMap<i64, Option<User>>,
-    /// Session ids reserved and not yet given (PostgreSQL), kept by the
+    /// Session ids reserved and not yet given; on PostgreSQL kept by the
     /// writer thread from batch to batch.
     spare: Spare,
     /// Who publishes the batch's changes (`Listener::origin`).
     origin: u64,
-    /// Sessions to write with the batch (PostgreSQL).
+    /// Sessions to write with the batch.
     sessions: Vec<LiveSession>,
 }
 
-/// Session ids a writer thread reserved and has not given yet
-/// (PostgreSQL). Reserving them is a statement, so a batch reserves at
+/// Session ids a batch reserved and has not given yet. On PostgreSQL,
+/// where reserving them is a round trip, a batch reserves at
 /// least [`RESERVE`] and the next batches of the thread use the rest — for
 /// at most [`SPARE_FOR`]: the housekeeping's cap of sessions a person
 /// reads the sessions started since its last round by their ids, and an id
@@ -181,12 +180,6 @@ impl Batch {
         }
     }
 
-    /// Whether this batch reads ahead and writes its sessions together:
-    /// on PostgreSQL, where a statement is a round trip.
-    fn gathers(tx: &Tx<'_>) -> bool {
-        matches!(**tx, DbConn::Pg(_))
-    }
-
     /// Reads the users `wanted` in one statement.
     fn read_ahead<'w>(
         &mut self,
@@ -245,38 +238,41 @@ impl Batch {
     }
 
     /// Stores `row` as a session, in place of `previous` (its `(id, user
-    /// id)`), which ends. On PostgreSQL its id is reserved now (ids for the
-    /// rest of the batch with it) and the row written with the batch's
-    /// others in one statement; on SQLite it is written at once.
+    /// id)`), which ends; the new session's id. Its id is reserved now (ids
+    /// for the rest of the batch with it: [`LiveSession::reserve_ids`]) and
+    /// the row written with the batch's others in one statement.
     pub fn new_session(
         &mut self,
         tx: &mut Tx<'_>,
         row: NewSession,
         previous: Option<(i64, i64)>,
-    ) -> Result<LiveSession, DbError> {
+    ) -> Result<i64, DbError> {
         if let Some((id, user_id)) = previous {
             LiveSession::end(tx, id, user_id)?;
         }
-        if !Self::gathers(tx) {
-            return row.insert(tx);
-        }
         if self.spare.ids.is_empty() {
-            let left = self.size.saturating_sub(self.sessions.len());
-            self.spare
-                .refill(LiveSession::reserve_ids(tx, left.max(RESERVE))?);
+            let left = self.size.saturating_sub(self.sessions.len()).max(1);
+            // PostgreSQL keeps what the batch leaves for the next ones: a
+            // reservation is a statement of its own there.
+            let n = match **tx {
+                DbConn::Pg(_) => left.max(RESERVE),
+                DbConn::Sqlite(_) => left,
+            };
+            self.spare.refill(LiveSession::reserve_ids(tx, n)?);
         }
         let id = self
             .spare
             .next()
             .ok_or(DbError::Busy("no session id was reserved"))?;
-        let live = LiveSession { id, data: row };
-        self.sessions.push(live.clone());
-        Ok(live)
+        self.sessions.push(LiveSession { id, data: row });
+        Ok(id)
     }
 
     fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), DbError> {
-        if Self::gathers(tx) {
-            let logins = std::mem::take(&mut self.sso_logins);
+        let logins = std::mem::take(&mut self.sso_logins);
+        let sessions = std::mem::take(&mut self.sessions);
+        let events = std::mem::take(&mut self.sign_ins);
+        if let DbConn::Pg(_) = **tx {
             for &id in &logins {
                 tx.changed(Change::User(id));
             }
@@ -285,17 +281,19 @@ impl Batch {
             let DbConn::Pg(c) = conn else {
                 return Err(DbError::Busy("a PostgreSQL batch on another database"));
             };
-            let sessions = std::mem::take(&mut self.sessions);
-            let events = std::mem::take(&mut self.sign_ins);
             if write_together(c, sessions, events, logins, self.now, payloads)? {
                 tx.published_all();
             }
         } else {
-            if !self.sso_logins.is_empty() {
-                User::record_logins(tx, &self.sso_logins, Method::Sso, self.now)?;
+            // SQLite: a statement each, each over one JSON array.
+            if !sessions.is_empty() {
+                LiveSession::insert_many(tx, &sessions)?;
             }
-            if !self.sign_ins.is_empty() {
-                NewSsoEvent::insert_sign_ins(tx, std::mem::take(&mut self.sign_ins))?;
+            if !logins.is_empty() {
+                User::record_logins(tx, &logins, Method::Sso, self.now)?;
+            }
+            if !events.is_empty() {
+                NewSsoEvent::insert_sign_ins(tx, events)?;
             }
         }
         for id in std::mem::take(&mut self.touched) {
@@ -618,9 +616,12 @@ fn transaction(
             ..Batch::default()
         };
         let outcome = run_batch(tx, &mut batch, jobs);
-        // What the batch did not give is kept, whatever its outcome: ids
-        // taken from the sequence are never given back to it.
-        *spare = std::mem::take(&mut batch.spare);
+        // On PostgreSQL what the batch did not give is kept, whatever its
+        // outcome: ids taken from the sequence are never given back to it.
+        // SQLite's hold only in the transaction that counted them.
+        if let DbConn::Pg(_) = **tx {
+            *spare = std::mem::take(&mut batch.spare);
+        }
         outcome
     })
 }
@@ -630,7 +631,7 @@ fn run_batch(
     batch: &mut Batch,
     jobs: &mut [Box<dyn Task>],
 ) -> Result<(), DbError> {
-    if jobs.len() > 1 && Batch::gathers(tx) {
+    if jobs.len() > 1 {
         batch.read_ahead(tx, jobs.iter().filter_map(|job| job.wants()))?;
     }
     for job in jobs.iter_mut() {

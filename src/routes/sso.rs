@@ -111,11 +111,11 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
                         user_id: user.id,
                         ..input.row.clone()
                     };
-                    let live = batch.new_session(tx, row, previous)?;
+                    let session_id = batch.new_session(tx, row, previous)?;
                     Ok(Ok(Started {
                         user_id: user.id,
                         epoch: user.session_epoch,
-                        session_id: live.id,
+                        session_id,
                     }))
                 })
                 .await

@@ -107,16 +107,44 @@ impl NewSession {
 }
 
 impl LiveSession {
-    /// PostgreSQL: `n` new session ids from the table's sequence, in one
-    /// statement, for sessions written later, with the rest of a batch of sign-ins
-    /// (`crate::db::writer::Batch`). SQLite has no
-    /// sequence: there a session is inserted at once ([`NewSession::insert`]).
+    /// `n` new session ids, in one statement, for sessions written later
+    /// with the rest of a batch of sign-ins ([`LiveSession::insert_many`],
+    /// `crate::db::writer::Batch`). PostgreSQL takes them from the table's
+    /// sequence: never given twice. SQLite counts on from the highest id
+    /// given so far (`AUTOINCREMENT`'s, in `sqlite_sequence`): ids that
+    /// hold in the write transaction that reads them, which holds the
+    /// database's write lock until its sessions are written.
     pub fn reserve_ids(tx: &mut Tx<'_>, n: usize) -> Result<Vec<i64>, DbError> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        match &mut **tx {
-            DbConn::Pg(c) => Ok(ReserveIds(n).load(c)?),
-            DbConn::Sqlite(_) => Err(DbError::Busy("SQLite reserves no session ids")),
-        }
+        Ok(per_backend!(&mut **tx, |c| ReserveIds(n).load(c))?)
+    }
+
+    /// Stores `rows`, whose ids were reserved ([`LiveSession::reserve_ids`]),
+    /// in one statement (SQLite; PostgreSQL writes them in the batch's one
+    /// statement).
+    pub fn insert_many(tx: &mut Tx<'_>, rows: &[LiveSession]) -> Result<(), DbError> {
+        let DbConn::Sqlite(c) = &mut **tx else {
+            return Err(DbError::Busy("sessions are written with the batch"));
+        };
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|s| {
+                let d = &s.data;
+                (
+                    s.id,
+                    d.user_id,
+                    d.method.as_str(),
+                    d.created_at,
+                    d.expires_at,
+                    &d.ip,
+                    &d.user_agent,
+                )
+            })
+            .collect();
+        let json = serde_json::to_string(&rows)
+            .map_err(|_| DbError::Busy("a session could not be written as JSON"))?;
+        InsertSessions(json).execute(c)?;
+        Ok(())
     }
 
     /// The live session `id` of `user_id`, if it has not ended or expired.
@@ -242,8 +270,8 @@ impl LiveSession {
     }
 }
 
-/// `n` ids from the sessions' sequence (PostgreSQL): a type of its own, so
-/// that diesel keeps the statement prepared (`sql_query` is parsed and
+/// `n` new session ids ([`LiveSession::reserve_ids`]): a type of its own,
+/// so that diesel keeps the statement prepared (`sql_query` is parsed and
 /// planned again at every call).
 #[derive(diesel::query_builder::QueryId)]
 struct ReserveIds(i64);
@@ -266,4 +294,48 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ReserveIds {
     }
 }
 
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for ReserveIds {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        // The highest id given: AUTOINCREMENT's record of it, or the
+        // table's (equal, unless someone edited either by hand).
+        out.push_sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.0)?;
+        out.push_sql(
+            ") SELECT last + i FROM n, (SELECT MAX(\
+               COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sessions'), 0), \
+               COALESCE((SELECT MAX(id) FROM sessions), 0)) AS last) ORDER BY i",
+        );
+        Ok(())
+    }
+}
+
 impl RunQueryDsl<diesel::PgConnection> for ReserveIds {}
+impl RunQueryDsl<diesel::SqliteConnection> for ReserveIds {}
+
+/// SQLite: sessions from one JSON array of `[id, user_id, method,
+/// created_at, expires_at, ip, user_agent]` rows, one SQL text with a type
+/// of its own, so that diesel keeps it prepared (read as the events are:
+/// `sso_event::InsertSignIns`).
+#[derive(diesel::query_builder::QueryId)]
+struct InsertSessions(String);
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for InsertSessions {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO sessions (id, user_id, method, created_at, expires_at, ip, user_agent) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
+               value ->> 5, value ->> 6 FROM jsonb_each(",
+        );
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.0)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::SqliteConnection> for InsertSessions {}

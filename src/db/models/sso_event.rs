@@ -262,7 +262,9 @@ fn kind(
 
 /// SQLite: `ok` events from one JSON array of
 /// `[company_id, created_at, outcome, subject, user_id, ip, iss]` rows, one
-/// SQL text with a type of its own, so that diesel keeps it prepared.
+/// SQL text with a type of its own, so that diesel keeps it prepared. Read
+/// with `jsonb_each`, whose rows are binary JSON: `json_each` gives each row
+/// as text, which every `->>` parsed again (~10 % of the writer's time).
 #[derive(diesel::query_builder::QueryId)]
 struct InsertSignIns(String);
 
@@ -275,7 +277,7 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for InsertSign
             "INSERT INTO sso_events \
                (company_id, created_at, outcome, subject, user_id, ip, iss, count) \
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-               value ->> 5, value ->> 6, 1 FROM json_each(",
+               value ->> 5, value ->> 6, 1 FROM jsonb_each(",
         );
         out.push_bind_param::<Text, _>(&self.0)?;
         out.push_sql(")");

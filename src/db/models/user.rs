@@ -101,12 +101,28 @@ impl User {
         emails: &[String],
         ids: &[i64],
     ) -> Result<Vec<User>, DbError> {
-        // On the inner connection: its statement is then found prepared by
-        // its type (`= ANY($1)` on PostgreSQL, where batches use it).
-        Ok(per_backend!(conn, |c| users::table
-            .filter(users::email.eq_any(emails).or(users::id.eq_any(ids)))
-            .select(User::as_select())
-            .load(c))?)
+        match conn {
+            // On the inner connection: its statement is then found prepared
+            // by its type (`= ANY($1)`).
+            DbConn::Pg(c) => Ok(users::table
+                .filter(users::email.eq_any(emails).or(users::id.eq_any(ids)))
+                .select(User::as_select())
+                .load(c)?),
+            // Two JSON arrays: one SQL text whatever their lengths (`IN (?,
+            // ?, …)` is a new text for every count, prepared again).
+            DbConn::Sqlite(c) => {
+                let named = Named {
+                    emails: serde_json::to_string(emails)
+                        .map_err(|_| DbError::Busy("emails could not be written as JSON"))?,
+                    ids: serde_json::to_string(ids)
+                        .map_err(|_| DbError::Busy("ids could not be written as JSON"))?,
+                };
+                Ok(users::table
+                    .filter(named)
+                    .select(User::as_select())
+                    .load(c)?)
+            }
+        }
     }
 
     pub fn find_in_company(
@@ -365,3 +381,37 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for RecordLogi
 }
 
 impl RunQueryDsl<diesel::SqliteConnection> for RecordLogins {}
+
+/// SQLite: `users.email IN (the JSON array ?) OR users.id IN (the JSON array
+/// ?)`, a condition of a type of its own so that diesel keeps its statement
+/// prepared ([`User::find_many`]).
+#[derive(diesel::query_builder::QueryId)]
+struct Named {
+    emails: String,
+    ids: String,
+}
+
+impl Expression for Named {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl diesel::expression::ValidGrouping<()> for Named {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl AppearsOnTable<users::table> for Named {}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for Named {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::Text;
+        out.push_sql("(users.email IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, _>(&self.emails)?;
+        out.push_sql(")) OR users.id IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, _>(&self.ids)?;
+        out.push_sql(")))");
+        Ok(())
+    }
+}
