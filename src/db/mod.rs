@@ -98,6 +98,32 @@ macro_rules! per_backend {
 }
 pub(crate) use per_backend;
 
+diesel::define_sql_function! {
+    /// SQLite's id of the row its connection inserted last.
+    fn last_insert_rowid() -> BigInt;
+}
+
+/// Inserts one row into `$table` and gives its id (`$id`), as a
+/// `QueryResult<i64>`: `RETURNING` on PostgreSQL; on SQLite the connection's
+/// last row id, since SQLite runs `RETURNING` through a temporary table it
+/// opens and closes at every insert (the function is a call; both
+/// statements are kept prepared).
+macro_rules! insert_id {
+    ($conn:expr, $table:path, $values:expr, $id:path) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table)
+                .values($values)
+                .execute(c)
+                .and_then(|_| diesel::select($crate::db::last_insert_rowid()).get_result::<i64>(c)),
+            $crate::db::DbConn::Pg(c) => diesel::insert_into($table)
+                .values($values)
+                .returning($id)
+                .get_result::<i64>(c),
+        }
+    };
+}
+pub(crate) use insert_id;
+
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

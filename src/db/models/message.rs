@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use super::request::VisibleRequest;
 use super::{ChangeField, Request, Viewer};
 use crate::db::schema::{attachments, messages, request_changes, request_views, requests};
-use crate::db::{Change, DbConn, DbError, Tx, per_backend};
+use crate::db::{Change, DbConn, DbError, Tx, insert_id, per_backend};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = messages)]
@@ -84,17 +84,24 @@ impl Message {
         files: &[NewFile],
         now: i64,
     ) -> Result<Message, DbError> {
-        let message: Message = per_backend!(&mut **tx, |c| diesel::insert_into(messages::table)
-            .values((
-                messages::request_id.eq(request.id),
-                messages::author_id.eq(author_id),
-                messages::body.eq(body),
-                messages::html.eq(html),
-                messages::internal.eq(internal),
-                messages::created_at.eq(now),
-            ))
-            .returning(Message::as_returning())
-            .get_result(c))?;
+        let values = (
+            messages::request_id.eq(request.id),
+            messages::author_id.eq(author_id),
+            messages::body.eq(body),
+            messages::html.eq(html),
+            messages::internal.eq(internal),
+            messages::created_at.eq(now),
+        );
+        let id = insert_id!(&mut **tx, messages::table, values, messages::id)?;
+        let message = Message {
+            id,
+            request_id: request.id,
+            author_id,
+            body: body.to_owned(),
+            html: html.to_owned(),
+            internal,
+            created_at: now,
+        };
         tx.changed(Change::Request(request.id));
         // Its body is staged for the search index by a trigger.
         tx.staged_search();

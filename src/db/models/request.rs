@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use super::{ChangeField, Priority, Project, RequestChange, Role, Status, User};
 use crate::db::schema::{memberships, projects, request_views, requests};
 use crate::db::search;
-use crate::db::{Change, DbBackend, DbConn, DbError, Tx, per_backend};
+use crate::db::{Change, DbBackend, DbConn, DbError, Tx, insert_id, per_backend};
 
 /// Who is looking: what [`Request::find_visible`] and the list filter on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -354,20 +354,32 @@ impl Request {
     }
 
     pub fn create(tx: &mut Tx<'_>, new: NewRequest<'_>, now_ms: i64) -> Result<Request, DbError> {
-        let request = per_backend!(&mut **tx, |c| diesel::insert_into(requests::table)
-            .values((
-                requests::company_id.eq(new.company_id),
-                requests::project_id.eq(new.project_id),
-                requests::requester_id.eq(new.requester_id),
-                requests::subject.eq(new.subject),
-                requests::status.eq(Status::New),
-                requests::priority.eq(new.priority),
-                requests::created_at.eq(now_ms / 1000),
-                requests::updated_at.eq(now_ms),
-                requests::public_updated_at.eq(now_ms),
-            ))
-            .returning(Request::as_returning())
-            .get_result(c))?;
+        let created_at = now_ms / 1000;
+        let values = (
+            requests::company_id.eq(new.company_id),
+            requests::project_id.eq(new.project_id),
+            requests::requester_id.eq(new.requester_id),
+            requests::subject.eq(new.subject),
+            requests::status.eq(Status::New),
+            requests::priority.eq(new.priority),
+            requests::created_at.eq(created_at),
+            requests::updated_at.eq(now_ms),
+            requests::public_updated_at.eq(now_ms),
+        );
+        let id = insert_id!(&mut **tx, requests::table, values, requests::id)?;
+        let request = Request {
+            id,
+            company_id: new.company_id,
+            project_id: new.project_id,
+            requester_id: new.requester_id,
+            assignee_id: None,
+            subject: new.subject.to_owned(),
+            status: Status::New,
+            priority: new.priority,
+            created_at,
+            updated_at: now_ms,
+            public_updated_at: now_ms,
+        };
         tx.changed(Change::OpenRequests(request.requester_id));
         // Its subject is staged for the search index by a trigger.
         tx.staged_search();
@@ -501,30 +513,53 @@ impl RequestView {
             request_views::seen_at.eq(activity),
         );
         let target = (request_views::user_id, request_views::request_id);
-        // The larger of the two: SQLite's two-argument MAX, PostgreSQL's
-        // GREATEST.
-        use diesel::dsl::sql;
-        use diesel::sql_types::BigInt;
-        match &mut **tx {
-            DbConn::Sqlite(c) => diesel::insert_into(request_views::table)
-                .values(row)
-                .on_conflict(target)
-                .do_update()
-                .set(request_views::seen_at.eq(sql::<BigInt>("MAX(seen_at, excluded.seen_at)")))
-                .execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(request_views::table)
-                .values(row)
-                .on_conflict(target)
-                .do_update()
-                .set(request_views::seen_at.eq(sql::<BigInt>(
-                    "GREATEST(request_views.seen_at, excluded.seen_at)",
-                )))
-                .execute(c)?,
-        };
+        per_backend!(&mut **tx, |c| diesel::insert_into(request_views::table)
+            .values(row)
+            .on_conflict(target)
+            .do_update()
+            .set(request_views::seen_at.eq(LaterSeen))
+            .execute(c))?;
         // The unread marker of their own request, on their dashboard; who
         // has seen it, on its page.
         tx.changed(Change::OpenRequests(user_id));
         tx.changed(Change::Request(request_id));
+        Ok(())
+    }
+}
+
+/// The later of a stored view and the one an upsert brings
+/// ([`RequestView::mark_seen`]): SQLite's two-argument `MAX`, PostgreSQL's
+/// `GREATEST`. A type of its own so that diesel keeps the upsert prepared
+/// (`dsl::sql` made it parse the statement again at every view).
+#[derive(diesel::query_builder::QueryId)]
+struct LaterSeen;
+
+impl Expression for LaterSeen {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl diesel::expression::ValidGrouping<()> for LaterSeen {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl AppearsOnTable<request_views::table> for LaterSeen {}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for LaterSeen {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("MAX(seen_at, excluded.seen_at)");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LaterSeen {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("GREATEST(request_views.seen_at, excluded.seen_at)");
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::sessions;
-use crate::db::{Change, DbConn, DbError, Tx, per_backend};
+use crate::db::{Change, DbConn, DbError, Tx, insert_id, per_backend};
 
 use super::Method;
 
@@ -16,10 +16,6 @@ use super::Method;
 /// so that a valid token used in a loop cannot fill the table. (Every
 /// session ends 12 hours after its sign-in anyway.)
 pub const MAX_PER_USER: i64 = 50;
-diesel::define_sql_function! {
-    /// SQLite's id of the row its connection inserted last.
-    fn last_insert_rowid() -> BigInt;
-}
 
 /// A row of one id, read by a statement written by hand.
 #[derive(QueryableByName)]
@@ -87,21 +83,7 @@ impl NewSession {
 
     /// Stores the session; the stored row, with its id.
     pub fn insert(self, tx: &mut Tx<'_>) -> Result<LiveSession, DbError> {
-        let id = match &mut **tx {
-            // SQLite runs `RETURNING` through a temporary table it opens and
-            // closes at every insert; the connection's last row id is a
-            // function call (both statements kept prepared).
-            DbConn::Sqlite(c) => {
-                diesel::insert_into(sessions::table)
-                    .values(&self)
-                    .execute(c)?;
-                diesel::select(last_insert_rowid()).get_result(c)?
-            }
-            DbConn::Pg(c) => diesel::insert_into(sessions::table)
-                .values(&self)
-                .returning(sessions::id)
-                .get_result(c)?,
-        };
+        let id = insert_id!(&mut **tx, sessions::table, &self, sessions::id)?;
         Ok(LiveSession { id, data: self })
     }
 }
