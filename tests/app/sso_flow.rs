@@ -258,6 +258,45 @@ async fn sign_in_renews_the_session_and_carries_nothing_over() {
     assert!(body.contains("two@acme.test"), "still signed in as before");
 }
 
+/// A session's id is never given twice, not even the id of the newest
+/// session once it ended (ids are reserved by the batch that writes the
+/// sessions): a copy of an ended session's cookie can never name another.
+#[tokio::test]
+async fn a_session_id_is_never_given_again() {
+    use portico::db::models::LiveSession;
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let sign_in = || async {
+        let res = app.sso(&acme.token("one@acme.test", json!({}))).await;
+        assert_eq!(res.status().as_u16(), 303);
+    };
+    sign_in().await;
+    let ended_cookie = app.session_cookie().unwrap();
+    let user = app.find_user("one@acme.test").unwrap();
+    let first = LiveSession::list_of(&mut app.conn(), user.id, now()).unwrap();
+    assert_eq!(first.len(), 1);
+    // Signing in again from the same browser ends that session, the newest
+    // of the table, and starts another.
+    sign_in().await;
+    let second = LiveSession::list_of(&mut app.conn(), user.id, now()).unwrap();
+    assert_eq!(second.len(), 1, "the first session ended");
+    assert!(
+        second[0].id > first[0].id,
+        "a new id: {} after {}",
+        second[0].id,
+        first[0].id
+    );
+    // The first cookie names the ended session: it signs nobody in.
+    let res = client_with(std::sync::Arc::new(reqwest::cookie::Jar::default()))
+        .get(app.url("/dashboard"))
+        .header("Cookie", ended_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status().as_u16(), 200);
+    assert!(!res.text().await.unwrap().contains("one@acme.test"));
+}
+
 #[tokio::test]
 async fn simultaneous_first_sign_ins_create_one_user_and_all_succeed() {
     let app = spawn_app().await;

@@ -98,7 +98,13 @@ impl LiveSession {
     /// database's write lock until its sessions are written.
     pub fn reserve_ids(tx: &mut Tx<'_>, n: usize) -> Result<Vec<i64>, DbError> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        Ok(per_backend!(&mut **tx, |c| ReserveIds(n).load(c))?)
+        match &mut **tx {
+            DbConn::Pg(c) => Ok(ReserveIds(n).load(c)?),
+            DbConn::Sqlite(c) => {
+                let last: i64 = LastId.get_result(c)?;
+                Ok((last + 1..=last.saturating_add(n)).collect())
+            }
+        }
     }
 
     /// Stores `rows`, whose ids were reserved ([`LiveSession::reserve_ids`]),
@@ -252,7 +258,7 @@ impl LiveSession {
     }
 }
 
-/// `n` new session ids ([`LiveSession::reserve_ids`]): a type of its own,
+/// PostgreSQL: `n` new session ids ([`LiveSession::reserve_ids`]): a type of its own,
 /// so that diesel keeps the statement prepared (`sql_query` is parsed and
 /// planned again at every call).
 #[derive(diesel::query_builder::QueryId)]
@@ -276,26 +282,31 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ReserveIds {
     }
 }
 
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for ReserveIds {
+impl RunQueryDsl<diesel::PgConnection> for ReserveIds {}
+
+/// SQLite: the highest session id given so far — `AUTOINCREMENT`'s record
+/// of it, or the table's (equal, unless someone edited either by hand).
+#[derive(diesel::query_builder::QueryId)]
+struct LastId;
+
+impl diesel::query_builder::Query for LastId {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for LastId {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
     ) -> QueryResult<()> {
-        // The highest id given: AUTOINCREMENT's record of it, or the
-        // table's (equal, unless someone edited either by hand).
-        out.push_sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ");
-        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.0)?;
         out.push_sql(
-            ") SELECT last + i FROM n, (SELECT MAX(\
-               COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sessions'), 0), \
-               COALESCE((SELECT MAX(id) FROM sessions), 0)) AS last) ORDER BY i",
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sessions'), 0), \
+               COALESCE((SELECT MAX(id) FROM sessions), 0))",
         );
         Ok(())
     }
 }
 
-impl RunQueryDsl<diesel::PgConnection> for ReserveIds {}
-impl RunQueryDsl<diesel::SqliteConnection> for ReserveIds {}
+impl RunQueryDsl<diesel::SqliteConnection> for LastId {}
 
 /// SQLite: sessions from one JSON array of `[id, user_id, method,
 /// created_at, expires_at, ip, user_agent]` rows, one SQL text with a type
