@@ -91,10 +91,10 @@ impl<'a> Tx<'a> {
         self.journal.staged_search = true;
     }
 
-    /// The changes recorded so far, and the connection: for a statement
-    /// that publishes them itself, which then calls [`Tx::published_all`].
-    pub(super) fn changes_and_conn(&mut self) -> (&[Change], &mut DbConn) {
-        (&self.journal.changes, self.conn)
+    /// The changes recorded so far: for a statement that publishes them
+    /// itself, which then calls [`Tx::published_all`].
+    pub(super) fn changes(&self) -> &[Change] {
+        &self.journal.changes
     }
 
     /// Every change recorded so far was published: the commit publishes

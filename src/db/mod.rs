@@ -124,6 +124,13 @@ macro_rules! insert_id {
 }
 pub(crate) use insert_id;
 
+/// `rows` as the JSON array that SQLite's statements over a batch read with
+/// `json_each`/`jsonb_each`: one bound text, so that the statement's SQL is
+/// the same whatever the number of rows and stays prepared.
+pub(crate) fn json_array<T: serde::Serialize + ?Sized>(rows: &T) -> Result<String, DbError> {
+    serde_json::to_string(rows).map_err(|_| DbError::Busy("rows could not be written as JSON"))
+}
+
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

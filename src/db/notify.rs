@@ -48,9 +48,9 @@ pub fn publish(conn: &mut DbConn, origin: u64, changes: &[Change]) -> Result<(),
     let DbConn::Pg(conn) = conn else {
         return Ok(());
     };
-    let payloads = payloads_of(origin, changes);
-    if !payloads.is_empty() {
-        Publish(payloads).execute(conn)?;
+    let publish = Publish(payloads_of(origin, changes));
+    if !publish.0.is_empty() {
+        publish.execute(conn)?;
     }
     Ok(())
 }
@@ -65,11 +65,13 @@ pub(super) fn payloads_of(origin: u64, changes: &[Change]) -> Vec<String> {
     payloads(&format!("{origin:x}"), changes)
 }
 
-/// `SELECT pg_notify('portico_changes', p) FROM unnest($1) AS p`: a type of
-/// its own, so that diesel keeps it prepared (`sql_query` is parsed and
-/// planned again at every call, and every write transaction runs it).
-#[derive(diesel::query_builder::QueryId)]
-struct Publish(Vec<String>);
+/// `SELECT pg_notify('portico_changes', p) FROM unnest($1) AS p` over
+/// payloads: a type of its own, so that diesel keeps it prepared
+/// (`sql_query` is parsed and planned again at every call, and every write
+/// transaction runs it); also the end of a batch's one statement
+/// (`writer::WriteTogether`).
+#[derive(Default, diesel::query_builder::QueryId)]
+pub(super) struct Publish(pub Vec<String>);
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Publish {
     fn walk_ast<'b>(

@@ -27,7 +27,8 @@ use diesel::sql_types::{Array, BigInt, Text};
 use super::{DbConn, DbError};
 
 /// Moves the subjects and messages the triggers staged into the FTS5
-/// index, in one statement for the whole write transaction (SQLite; on
+/// index, one statement for the whole write transaction, and empties the
+/// staging table (SQLite; on
 /// PostgreSQL the triggers index directly): called before the commit of
 /// every transaction that staged some (migrations/sqlite/…_search_staged).
 pub(super) fn index_staged(conn: &mut DbConn) -> Result<(), DbError> {

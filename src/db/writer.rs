@@ -16,7 +16,7 @@
 //! one statement before they run ([`Wanted`]) and writes their sessions (ids
 //! reserved ahead, [`Spare`]) at its end. On PostgreSQL, where each statement
 //! is a round trip, the sessions, `ok` events, last sign-ins and `NOTIFY` are
-//! one statement; on SQLite a statement each, each over one JSONB array.
+//! one statement; on SQLite a statement each, each over one JSON array.
 //!
 //! What the pieces change is told to the [`Listener`] (the cache) once
 //! their batch is committed, before any of them is answered.
@@ -276,12 +276,10 @@ impl Batch {
             for &id in &logins {
                 tx.changed(Change::User(id));
             }
-            let (changes, conn) = tx.changes_and_conn();
-            let payloads = super::notify::payloads_of(self.origin, changes);
-            let DbConn::Pg(c) = conn else {
-                return Err(DbError::Busy("a PostgreSQL batch on another database"));
-            };
-            if write_together(c, sessions, events, logins, self.now, payloads)? {
+            let payloads = super::notify::payloads_of(self.origin, tx.changes());
+            if let DbConn::Pg(c) = &mut **tx
+                && write_together(c, sessions, events, logins, self.now, payloads)?
+            {
                 tx.published_all();
             }
         } else {
@@ -324,7 +322,7 @@ fn write_together(
         return Ok(false);
     }
     let mut q = WriteTogether {
-        payloads,
+        payloads: super::notify::Publish(payloads),
         now,
         method: Method::Sso.as_str(),
         logins,
@@ -376,7 +374,7 @@ struct WriteTogether {
     now: i64,
     method: &'static str,
     logins: Vec<i64>,
-    payloads: Vec<String>,
+    payloads: super::notify::Publish,
 }
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for WriteTogether {
@@ -427,12 +425,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for WriteTogether {
         out.push_bind_param::<Text, _>(&self.method)?;
         out.push_sql(" WHERE id = ANY(");
         out.push_bind_param::<Array<BigInt>, _>(&self.logins)?;
-        out.push_sql(")) SELECT pg_notify('");
-        out.push_sql(super::notify::CHANNEL);
-        out.push_sql("', p) FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.payloads)?;
-        out.push_sql(") AS p");
-        Ok(())
+        out.push_sql(")) ");
+        self.payloads.walk_ast(out.reborrow())
     }
 }
 

@@ -103,7 +103,7 @@ async fn sign_in(req: &HttpRequest, session: &Session, params: Params) -> HttpRe
                         input.ip.as_deref(),
                     )?;
                     let user = match admitted {
-                        Ok(signed_in) => signed_in.user,
+                        Ok(user) => user,
                         Err(refusal) => return Ok(Err(refusal)),
                     };
                     // The session's row is written with the sign-in.

@@ -156,16 +156,9 @@ pub fn wanted(verified: &Verified) -> Option<Wanted> {
     }
 }
 
-/// A successful sign-in: the user as now written, and their company's
-/// public id (remembered by the browser for the sign-in redirect).
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub user: User,
-    pub company_public_id: String,
-}
-
 /// The write phase of a sign-in (checks 10–15 and the writes), for the
-/// writer thread. A refusal is `Ok(Err(_))`: its event is written. What it
+/// writer thread: the user signed in, as now written. A refusal is
+/// `Ok(Err(_))`: its event is written. What it
 /// changes of cached data (a role, a membership) is recorded on `tx` by the
 /// model functions, and forgotten by the cache once the batch commits.
 pub fn admit_and_apply(
@@ -174,7 +167,7 @@ pub fn admit_and_apply(
     verified: &Verified,
     now: i64,
     ip: Option<&str>,
-) -> Result<Result<SignedIn, Box<Refusal>>, DbError> {
+) -> Result<Result<User, Box<Refusal>>, DbError> {
     let secret = batch
         .usable_secret(tx, verified.secret_id, now)?
         .filter(|s| s.created_at == verified.secret_created_at);
@@ -213,11 +206,11 @@ pub fn admit_and_apply(
     };
     match admitted {
         Ok(admission) => {
-            let signed_in = apply(tx, batch, verified, admission, now, ip)?;
+            let user = apply(tx, batch, verified, admission, now, ip)?;
             if let Some(secret) = &secret {
                 batch.touch_secret(secret, now);
             }
-            Ok(Ok(signed_in))
+            Ok(Ok(user))
         }
         Err(Failure::Refused(refusal)) => {
             if let Some(event) = refusal_event(&refusal, now, ip) {
@@ -238,7 +231,7 @@ fn apply(
     admission: Admission,
     now: i64,
     ip: Option<&str>,
-) -> Result<SignedIn, DbError> {
+) -> Result<User, DbError> {
     let company = &verified.company;
     // The jti was stored by `admit_and_apply`; expired ones are forgotten by
     // the housekeeping (`db::housekeeping`), not on the sign-in's path.
@@ -284,10 +277,7 @@ fn apply(
         ip: ip.map(str::to_owned),
         iss: verified.claims.iss.clone(),
     });
-    Ok(SignedIn {
-        user,
-        company_public_id: company.public_id.clone(),
-    })
+    Ok(user)
 }
 
 /// The audit event of a refusal, when its company is known.

@@ -129,8 +129,7 @@ impl LiveSession {
                 )
             })
             .collect();
-        let json = serde_json::to_string(&rows)
-            .map_err(|_| DbError::Busy("a session could not be written as JSON"))?;
+        let json = crate::db::json_array(&rows)?;
         InsertSessions(json).execute(c)?;
         Ok(())
     }

@@ -88,8 +88,7 @@ impl NewSsoEvent {
                         )
                     })
                     .collect();
-                let json = serde_json::to_string(&rows)
-                    .map_err(|_| DbError::Busy("an event could not be written as JSON"))?;
+                let json = crate::db::json_array(&rows)?;
                 InsertSignIns(json).execute(c)?;
             }
             // PostgreSQL: one round trip for up to 256 rows (9 values a row:

@@ -112,10 +112,8 @@ impl User {
             // ?, …)` is a new text for every count, prepared again).
             DbConn::Sqlite(c) => {
                 let named = Named {
-                    emails: serde_json::to_string(emails)
-                        .map_err(|_| DbError::Busy("emails could not be written as JSON"))?,
-                    ids: serde_json::to_string(ids)
-                        .map_err(|_| DbError::Busy("ids could not be written as JSON"))?,
+                    emails: crate::db::json_array(emails)?,
+                    ids: crate::db::json_array(ids)?,
                 };
                 Ok(users::table
                     .filter(named)
@@ -204,8 +202,7 @@ impl User {
             // UPDATE statements again at every call, and `IN (…)` is a new
             // SQL text for every count of ids (docs/PERFORMANCE.md).
             DbConn::Sqlite(c) => {
-                let ids = serde_json::to_string(ids)
-                    .map_err(|_| DbError::Busy("ids could not be written as JSON"))?;
+                let ids = crate::db::json_array(ids)?;
                 RecordLogins {
                     ids,
                     at: now,
