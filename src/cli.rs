@@ -145,10 +145,10 @@ fn user_delete(db: &Db, email: &str) -> Result<Value, String> {
     let email = normalize_email(email).map_err(|why| format!("--email: {why}"))?;
     let deleted = db
         .write_blocking(|tx| {
-            let Some(user) = User::find_by_email(tx, &email)? else {
+            let Some(user) = User::find_by_email(tx.read(), &email)? else {
                 return Ok(Err(format!("no user has the email {email}")));
             };
-            let company = Company::find(tx, user.company_id)?;
+            let company = Company::find(tx.read(), user.company_id)?;
             Ok(User::delete(tx, &user)?.map(|requests| (user, company, requests)))
         })
         .map_err(|e| e.to_string())??;

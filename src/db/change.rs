@@ -7,9 +7,11 @@
 //! the [`Listener`] after the commit. A handler therefore cannot write a
 //! cached row without the cache hearing of it: there is nothing to forget.
 
-use std::ops::{Deref, DerefMut};
+use std::ops::Deref;
 
-use super::DbConn;
+use diesel::Connection;
+
+use super::{DbConn, DbError, notify};
 
 /// A piece of cached data that a committed write made stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,15 +71,140 @@ pub(super) struct Journal {
     pub staged_search: bool,
 }
 
+/// How far a [`Tx`] is with its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Begun {
+    /// Not yet (PostgreSQL, before the first write).
+    No,
+    /// Begun; committed or rolled back at the end.
+    Yes,
+    /// None was begun: one statement wrote alone, as a transaction of its
+    /// own ([`Tx::last`]). Nothing more may be written.
+    Alone,
+}
+
 /// A connection inside a write transaction, collecting what it changes.
+///
+/// On SQLite the transaction is `BEGIN IMMEDIATE`, taken before anything
+/// runs: the write lock up front, so that two writers serialise instead of
+/// failing on upgrade, and every read sees what the writes will rest on. On
+/// PostgreSQL it is a plain (read committed) transaction, begun at the first
+/// statement that writes ([`Tx::conn`]): there a statement sees what is
+/// committed when it starts and takes no lock, inside a transaction or not,
+/// so the reads made before the first write ([`Tx::read`]) read the same
+/// outside one — and each statement is a round trip, `BEGIN` and `COMMIT`
+/// included. A transaction whose only write is one statement is that
+/// statement alone ([`Tx::last`]): a batch of returning sign-ins is two
+/// round trips, a read and a write, instead of five (docs/PERFORMANCE.md,
+/// "What costs more on PostgreSQL").
 pub struct Tx<'a> {
     conn: &'a mut DbConn,
     journal: &'a mut Journal,
+    begun: Begun,
 }
 
+type Manager = <DbConn as Connection>::TransactionManager;
+
 impl<'a> Tx<'a> {
-    pub(super) fn new(conn: &'a mut DbConn, journal: &'a mut Journal) -> Tx<'a> {
-        Tx { conn, journal }
+    /// A write transaction on `conn`: begun now on SQLite, at its first
+    /// write on PostgreSQL.
+    pub(super) fn begin(conn: &'a mut DbConn, journal: &'a mut Journal) -> Result<Tx<'a>, DbError> {
+        use diesel::connection::AnsiTransactionManager;
+        let begun = match conn {
+            DbConn::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+                Begun::Yes
+            }
+            DbConn::Pg(_) => Begun::No,
+        };
+        Ok(Tx {
+            conn,
+            journal,
+            begun,
+        })
+    }
+
+    /// The connection, for a statement that writes (or reads after a
+    /// write): the transaction is begun first if it is not yet.
+    pub fn conn(&mut self) -> Result<&mut DbConn, DbError> {
+        use diesel::connection::TransactionManager;
+        match self.begun {
+            Begun::Yes => {}
+            Begun::No => {
+                Manager::begin_transaction(self.conn)?;
+                self.begun = Begun::Yes;
+            }
+            Begun::Alone => {
+                debug_assert!(false, "a write after a transaction's last statement");
+                return Err(DbError::Busy(
+                    "a write came after the transaction's last statement",
+                ));
+            }
+        }
+        Ok(self.conn)
+    }
+
+    /// The connection, for a statement that only reads (or takes values
+    /// of a sequence, which no transaction holds): it begins nothing. Inside
+    /// the transaction once one is begun, so a read sees the writes before
+    /// it.
+    pub fn read(&mut self) -> &mut DbConn {
+        self.conn
+    }
+
+    /// The connection, for the transaction's last write. When nothing was
+    /// written before it (PostgreSQL), it runs alone — one statement is a
+    /// transaction of its own — and the `BEGIN` and `COMMIT` round trips are
+    /// saved; then nothing more may be written.
+    pub(super) fn last(&mut self) -> &mut DbConn {
+        if self.begun == Begun::No {
+            self.begun = Begun::Alone;
+        }
+        self.conn
+    }
+
+    /// Ends the transaction with `outcome`: commits it if it succeeded,
+    /// rolls it back otherwise (what ran alone is committed or not by
+    /// itself).
+    pub(super) fn end<T>(self, outcome: Result<T, DbError>) -> Result<T, DbError> {
+        use diesel::connection::TransactionManager;
+        if self.begun != Begun::Yes {
+            return outcome;
+        }
+        match outcome {
+            Ok(value) => match Manager::commit_transaction(self.conn) {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    // A failed COMMIT may leave the transaction open: end
+                    // it, so the connection goes back to the pool clean (or
+                    // broken).
+                    let _ = Manager::rollback_transaction(self.conn);
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                let _ = Manager::rollback_transaction(self.conn);
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether rows were staged for the search index.
+    pub(super) fn has_staged_search(&self) -> bool {
+        self.journal.staged_search
+    }
+
+    /// Publishes to the other instances what was recorded and not yet
+    /// published ([`notify::publish`]; nothing on SQLite).
+    pub(super) fn publish_rest(&mut self, origin: u64) -> Result<(), DbError> {
+        let from = self.journal.published;
+        if from == self.journal.changes.len() || matches!(self.conn, DbConn::Sqlite(_)) {
+            return Ok(());
+        }
+        self.conn()?;
+        notify::publish(self.conn, origin, &self.journal.changes[from..])?;
+        self.journal.published = self.journal.changes.len();
+        Ok(())
     }
 
     /// Recorded by the model functions that write cached data.
@@ -104,15 +231,11 @@ impl<'a> Tx<'a> {
     }
 }
 
+/// Which backend, for code that differs by it (no statement can be run
+/// through it).
 impl Deref for Tx<'_> {
     type Target = DbConn;
     fn deref(&self) -> &DbConn {
-        self.conn
-    }
-}
-
-impl DerefMut for Tx<'_> {
-    fn deref_mut(&mut self) -> &mut DbConn {
         self.conn
     }
 }

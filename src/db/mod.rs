@@ -495,61 +495,26 @@ fn migrate(conn: &mut DbConn) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `f` inside one write transaction. On SQLite it is `BEGIN
-/// IMMEDIATE`: the write lock is taken up front, so two writers serialise
-/// instead of failing on upgrade. On PostgreSQL it is a plain (read
-/// committed) transaction: rows are locked as they are written, and what
-/// must be decided once (a used `jti`, a user's email) is decided by a
-/// unique index.
-fn write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, DbError>
-where
-    F: FnOnce(&mut DbConn) -> Result<T, DbError>,
-{
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    type Manager = <DbConn as Connection>::TransactionManager;
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(_) => Manager::begin_transaction(conn)?,
-    }
-    match f(conn) {
-        Ok(value) => match Manager::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(e) => {
-                // A failed COMMIT may leave the transaction open: end it, so
-                // the connection goes back to the pool clean (or broken).
-                let _ = Manager::rollback_transaction(conn);
-                Err(e.into())
-            }
-        },
-        Err(e) => {
-            let _ = Manager::rollback_transaction(conn);
-            Err(e)
-        }
-    }
-}
-
-/// Runs `f` in a write transaction with a [`Tx`], then tells `listener` what
-/// the committed transaction changed. Nothing is told of a rolled-back one.
-/// On PostgreSQL the changes are also published to the other instances
-/// ([`notify`]) inside the transaction: the server delivers them at its
-/// commit, and never for a rolled-back one.
+/// Runs `f` in a write transaction with a [`Tx`] (see there: on SQLite
+/// `BEGIN IMMEDIATE`, on PostgreSQL begun at the first write), then tells
+/// `listener` what the committed transaction changed. Nothing is told of a
+/// rolled-back one. On PostgreSQL the changes are also published to the
+/// other instances ([`notify`]) inside the transaction: the server delivers
+/// them at its commit, and never for a rolled-back one.
 pub fn transaction<T, F>(conn: &mut DbConn, listener: &dyn Listener, f: F) -> Result<T, DbError>
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T, DbError>,
 {
     let mut journal = Journal::default();
-    let value = write_transaction(conn, |conn| {
-        let value = f(&mut Tx::new(conn, &mut journal))?;
-        if journal.staged_search {
-            search::index_staged(conn)?;
+    let mut tx = Tx::begin(conn, &mut journal)?;
+    let outcome = f(&mut tx).and_then(|value| {
+        if tx.has_staged_search() {
+            search::index_staged(tx.conn()?)?;
         }
-        notify::publish(
-            conn,
-            listener.origin(),
-            &journal.changes[journal.published..],
-        )?;
+        tx.publish_rest(listener.origin())?;
         Ok(value)
-    })?;
+    });
+    let value = tx.end(outcome)?;
     if !journal.changes.is_empty() {
         listener.committed(&journal.changes);
     }

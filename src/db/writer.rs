@@ -66,7 +66,8 @@ pub struct Batch {
     now: i64,
     /// The `ok` events of those sign-ins.
     sign_ins: Vec<NewSsoEvent>,
-    /// Secrets as read in this transaction, by id (`None`: not usable).
+    /// Secrets as read in this transaction, by id (`None`: there is no
+    /// such secret).
     secrets: HashMap<i64, Option<SsoSecret>>,
     /// Secrets whose use is to be recorded.
     touched: Vec<i64>,
@@ -133,9 +134,20 @@ const RESERVE: usize = 128;
 /// How long reserved session ids are used.
 const SPARE_FOR: Duration = Duration::from_secs(1);
 
-/// The user a piece of work will look up, for the batch to read ahead.
+/// What a piece of work will read, for its batch to read ahead with the
+/// others' ([`Batch::usable_secret`], [`Batch::user_by_email`],
+/// [`Batch::user_in_company`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// The secret a sign-in's token was signed with.
+    pub secret: Option<i64>,
+    /// The user it names.
+    pub user: Option<WantedUser>,
+}
+
+/// A user a piece of work will look up.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wanted {
+pub enum WantedUser {
     /// By (normalised) email.
     Email(String),
     /// By id.
@@ -155,20 +167,23 @@ impl Batch {
     }
 
     /// The secret `id` if it is usable at `now`, read from the database once
-    /// a batch: the sign-ins of one batch are one transaction, and see one
-    /// secret alike.
+    /// a batch (or read ahead): the sign-ins of one batch are one
+    /// transaction, and see one secret alike.
     pub fn usable_secret(
         &mut self,
         tx: &mut Tx<'_>,
         id: i64,
         now: i64,
     ) -> Result<Option<SsoSecret>, DbError> {
-        if let Some(secret) = self.secrets.get(&id) {
-            return Ok(secret.clone());
-        }
-        let secret = SsoSecret::find_usable(tx, id, now)?;
-        self.secrets.insert(id, secret.clone());
-        Ok(secret)
+        let secret = match self.secrets.get(&id) {
+            Some(secret) => secret.clone(),
+            None => {
+                let secret = SsoSecret::find(tx.read(), id)?;
+                self.secrets.insert(id, secret.clone());
+                secret
+            }
+        };
+        Ok(secret.filter(|s| s.usable_at(now)))
     }
 
     /// Records a use of `secret` at `now`, at most once a minute
@@ -180,23 +195,45 @@ impl Batch {
         }
     }
 
-    /// Reads the users `wanted` in one statement.
+    /// Reads what `wanted` names: the users in one statement; on
+    /// PostgreSQL, where a statement is a round trip, the secrets in the
+    /// same one.
     fn read_ahead<'w>(
         &mut self,
         tx: &mut Tx<'_>,
         wanted: impl Iterator<Item = &'w Wanted>,
     ) -> Result<(), DbError> {
-        let (mut emails, mut ids) = (Vec::new(), Vec::new());
+        let (mut secrets, mut emails, mut ids) = (Vec::new(), Vec::new(), Vec::new());
         for want in wanted {
-            match want {
-                Wanted::Email(email) => emails.push(email.clone()),
-                Wanted::Id(id) => ids.push(*id),
+            if let Some(id) = want.secret
+                && !secrets.contains(&id)
+            {
+                secrets.push(id);
+            }
+            match &want.user {
+                Some(WantedUser::Email(email)) => emails.push(email.clone()),
+                Some(WantedUser::Id(id)) => ids.push(*id),
+                None => {}
             }
         }
-        if emails.is_empty() && ids.is_empty() {
-            return Ok(());
-        }
-        for user in User::find_many(tx, &emails, &ids)? {
+        let users = match tx.read() {
+            DbConn::Pg(c) if !secrets.is_empty() => {
+                let (found, users) = SsoSecret::find_with_users(c, &secrets, &emails, &ids)?;
+                for id in secrets {
+                    let secret = found.iter().find(|s| s.id == id).cloned();
+                    self.secrets.insert(id, secret);
+                }
+                // None: no secret was found, so neither were the users
+                // (the sign-ins are refused on their secret).
+                match users {
+                    Some(users) => users,
+                    None => return Ok(()),
+                }
+            }
+            _ if emails.is_empty() && ids.is_empty() => return Ok(()),
+            conn => User::find_many(conn, &emails, &ids)?,
+        };
+        for user in users {
             self.users_by_id.insert(user.id, Some(user.clone()));
             self.users_by_email.insert(user.email.clone(), Some(user));
         }
@@ -213,7 +250,7 @@ impl Batch {
     pub fn user_by_email(&self, tx: &mut Tx<'_>, email: &str) -> Result<Option<User>, DbError> {
         match self.users_by_email.get(email) {
             Some(user) => Ok(user.clone()),
-            None => User::find_by_email(tx, email),
+            None => User::find_by_email(tx.read(), email),
         }
     }
 
@@ -227,7 +264,7 @@ impl Batch {
     ) -> Result<Option<User>, DbError> {
         match self.users_by_id.get(&id) {
             Some(user) => Ok(user.clone().filter(|u| u.company_id == company_id)),
-            None => User::find_in_company(tx, company_id, id),
+            None => User::find_in_company(tx.read(), company_id, id),
         }
     }
 
@@ -269,6 +306,11 @@ impl Batch {
     }
 
     fn write(&mut self, tx: &mut Tx<'_>) -> Result<(), DbError> {
+        // First: on PostgreSQL the batch's one statement is its
+        // transaction's last.
+        for id in std::mem::take(&mut self.touched) {
+            SsoSecret::touch(tx, id, self.now)?;
+        }
         let logins = std::mem::take(&mut self.sso_logins);
         let sessions = std::mem::take(&mut self.sessions);
         let events = std::mem::take(&mut self.sign_ins);
@@ -277,7 +319,9 @@ impl Batch {
                 tx.changed(Change::User(id));
             }
             let payloads = super::notify::payloads_of(self.origin, tx.changes());
-            if let DbConn::Pg(c) = &mut **tx
+            // A batch that wrote nothing before it (returning sign-ins)
+            // writes alone: no `BEGIN`, no `COMMIT` (`Tx::last`).
+            if let DbConn::Pg(c) = tx.last()
                 && write_together(c, sessions, events, logins, self.now, payloads)?
             {
                 tx.published_all();
@@ -293,9 +337,6 @@ impl Batch {
             if !events.is_empty() {
                 NewSsoEvent::insert_sign_ins(tx, events)?;
             }
-        }
-        for id in std::mem::take(&mut self.touched) {
-            SsoSecret::touch(tx, id, self.now)?;
         }
         Ok(())
     }
@@ -439,13 +480,13 @@ trait Task: Send {
     /// Answers the waiter once the work is committed (`Ok`) or failed.
     fn finish(self: Box<Self>, committed: Result<(), &'static str>);
     fn queued_at(&self) -> Instant;
-    /// The user the work will look up, if it says.
-    fn wants(&self) -> Option<&Wanted>;
+    /// What the work will read, as far as it says.
+    fn wants(&self) -> &Wanted;
 }
 
 struct Job<T, F> {
     work: F,
-    wanted: Option<Wanted>,
+    wanted: Wanted,
     result: Option<Result<T, DbError>>,
     reply: oneshot::Sender<Result<T, DbError>>,
     queued_at: Instant,
@@ -494,8 +535,8 @@ where
         self.queued_at
     }
 
-    fn wants(&self) -> Option<&Wanted> {
-        self.wanted.as_ref()
+    fn wants(&self) -> &Wanted {
+        &self.wanted
     }
 }
 
@@ -534,13 +575,13 @@ impl Writer {
         T: Send + 'static,
         F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
     {
-        self.submit_for(None, work).await
+        self.submit_for(Wanted::default(), work).await
     }
 
-    /// [`Writer::submit`] for work that will look up the user `wanted`
-    /// (through [`Batch::user_by_email`] or [`Batch::user_in_company`]),
-    /// which its batch may read ahead with the others'.
-    pub async fn submit_for<T, F>(&self, wanted: Option<Wanted>, work: F) -> Result<T, DbError>
+    /// [`Writer::submit`] for work that will read what `wanted` names
+    /// (through the [`Batch`]), which its batch reads ahead with the
+    /// others'.
+    pub async fn submit_for<T, F>(&self, wanted: Wanted, work: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
@@ -565,14 +606,14 @@ impl Writer {
         T: Send + 'static,
         F: FnMut(&mut Tx<'_>, &mut Batch) -> Result<T, DbError> + Send + 'static,
     {
-        self.enqueue(None, work)?
+        self.enqueue(Wanted::default(), work)?
             .blocking_recv()
             .unwrap_or(Err(DbError::Canceled))
     }
 
     fn enqueue<T, F>(
         &self,
-        wanted: Option<Wanted>,
+        wanted: Wanted,
         work: F,
     ) -> Result<oneshot::Receiver<Result<T, DbError>>, DbError>
     where
@@ -625,9 +666,7 @@ fn run_batch(
     batch: &mut Batch,
     jobs: &mut [Box<dyn Task>],
 ) -> Result<(), DbError> {
-    if jobs.len() > 1 {
-        batch.read_ahead(tx, jobs.iter().filter_map(|job| job.wants()))?;
-    }
+    batch.read_ahead(tx, jobs.iter().map(|job| job.wants()))?;
     for job in jobs.iter_mut() {
         job.run(tx, batch)?;
     }
@@ -739,7 +778,7 @@ mod tests {
             diesel::sql_query(format!(
                 "INSERT INTO settings (key, value) VALUES ('{key}', 'v')"
             ))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
             Ok(())
         }
     }
@@ -753,8 +792,8 @@ mod tests {
         let writer = Writer::spawn(pool.clone(), Arc::new(()), 1).unwrap();
         let failing = |tx: &mut Tx<'_>, _: &mut Batch| -> Result<(), DbError> {
             diesel::sql_query("INSERT INTO settings (key, value) VALUES ('half', 'v')")
-                .execute(&mut **tx)?;
-            diesel::sql_query("INSERT INTO no_such_table VALUES (1)").execute(&mut **tx)?;
+                .execute(tx.conn()?)?;
+            diesel::sql_query("INSERT INTO no_such_table VALUES (1)").execute(tx.conn()?)?;
             Ok(())
         };
         // A slow first piece holds the writer, so the next three queue up

@@ -28,10 +28,10 @@ pub async fn logout_post(
                 .db
                 .write(move |tx| {
                     LiveSession::end(tx, auth.sid, auth.uid)?;
-                    let Some(user) = User::find(tx, auth.uid)? else {
+                    let Some(user) = User::find(tx.read(), auth.uid)? else {
                         return Ok::<_, DbError>(None);
                     };
-                    Ok(Company::find(tx, user.company_id)?.and_then(|c| c.signout_url))
+                    Ok(Company::find(tx.read(), user.company_id)?.and_then(|c| c.signout_url))
                 })
                 .await?
         }

@@ -20,7 +20,7 @@ use crate::cache::{Cache, CompanyEntry, Fill};
 use crate::db::models::{
     Company, Method, NewSsoEvent, NewUser, Project, Role, SsoEvent, SsoSecret, UsedToken, User,
 };
-use crate::db::writer::{Batch, Wanted};
+use crate::db::writer::{Batch, Wanted, WantedUser};
 use crate::db::{DbConn, DbError, Tx};
 use crate::input::normalize_email;
 
@@ -133,7 +133,7 @@ struct BatchLedger<'a, 'b> {
 
 impl Ledger for BatchLedger<'_, '_> {
     fn jti_used(&mut self, company_id: i64, jti: &str) -> Result<bool, DbError> {
-        (**self.tx).jti_used(company_id, jti)
+        self.tx.read().jti_used(company_id, jti)
     }
     fn user_by_email(&mut self, email: &str) -> Result<Option<User>, DbError> {
         self.batch.user_by_email(self.tx, email)
@@ -142,17 +142,22 @@ impl Ledger for BatchLedger<'_, '_> {
         self.batch.user_in_company(self.tx, company_id, user_id)
     }
     fn project(&mut self, company_id: i64, public_id: &str) -> Result<Option<Project>, DbError> {
-        (**self.tx).project(company_id, public_id)
+        self.tx.read().project(company_id, public_id)
     }
 }
 
-/// The user the write phase of `verified` will look up (check 11: the
-/// email, else an integer `sub`), for its batch to read ahead.
-pub fn wanted(verified: &Verified) -> Option<Wanted> {
-    match (&verified.claims.email, verified.claims.sub_id) {
-        (Some(email), _) => normalize_email(email).ok().map(Wanted::Email),
-        (None, Some(id)) => Some(Wanted::Id(id)),
+/// What the write phase of `verified` will read, for its batch to read
+/// ahead: the secret its signature matched, and the user (check 11: the
+/// email, else an integer `sub`).
+pub fn wanted(verified: &Verified) -> Wanted {
+    let user = match (&verified.claims.email, verified.claims.sub_id) {
+        (Some(email), _) => normalize_email(email).ok().map(WantedUser::Email),
+        (None, Some(id)) => Some(WantedUser::Id(id)),
         (None, None) => None,
+    };
+    Wanted {
+        secret: Some(verified.secret_id),
+        user,
     }
 }
 

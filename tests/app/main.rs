@@ -13,3 +13,4 @@ mod instances;
 mod requests;
 mod sso_checks;
 mod sso_flow;
+mod store;

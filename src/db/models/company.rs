@@ -38,7 +38,7 @@ impl Company {
 
     /// A new company: nothing of it can be cached yet.
     pub fn create(tx: &mut Tx<'_>, name: &str, now: i64) -> Result<Company, DbError> {
-        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+        Ok(per_backend!(tx.conn()?, |c| diesel::insert_into(
             companies::table
         )
         .values((
@@ -59,7 +59,7 @@ impl Company {
         admin: NewAdmin<'_>,
         now: i64,
     ) -> Result<Option<(Company, User)>, DbError> {
-        if User::find_by_email(tx, admin.email)?.is_some() {
+        if User::find_by_email(tx.read(), admin.email)?.is_some() {
             return Ok(None);
         }
         let company = Company::create(tx, name, now)?;
@@ -122,7 +122,7 @@ impl Company {
                 companies::signout_url.eq(signout_url),
                 companies::signin_url.eq(signin_url),
             ))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::Company(id));
         Ok(())
     }

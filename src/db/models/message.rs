@@ -92,7 +92,7 @@ impl Message {
             messages::internal.eq(internal),
             messages::created_at.eq(now),
         );
-        let id = insert_id!(&mut **tx, messages::table, values, messages::id)?;
+        let id = insert_id!(tx.conn()?, messages::table, values, messages::id)?;
         let message = Message {
             id,
             request_id: request.id,
@@ -117,7 +117,7 @@ impl Message {
             );
             // On the inner connection: each backend binds the bytes where
             // they are, where the common connection would copy them first.
-            per_backend!(&mut **tx, |c| diesel::insert_into(attachments::table)
+            per_backend!(tx.conn()?, |c| diesel::insert_into(attachments::table)
                 .values(row)
                 .execute(c))?;
         }
@@ -165,7 +165,7 @@ impl RequestChange {
                 request_changes::new_value.eq(new_value),
                 request_changes::created_at.eq(now),
             ))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::Request(request_id));
         Ok(())
     }

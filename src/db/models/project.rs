@@ -25,7 +25,7 @@ impl Project {
         now: i64,
     ) -> Result<Project, DbError> {
         tx.changed(Change::Projects(company_id));
-        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+        Ok(per_backend!(tx.conn()?, |c| diesel::insert_into(
             projects::table
         )
         .values((
@@ -76,7 +76,7 @@ impl Project {
         user_id: i64,
         now: i64,
     ) -> Result<bool, DbError> {
-        let inserted = per_backend!(&mut **tx, |c| diesel::insert_into(memberships::table)
+        let inserted = per_backend!(tx.conn()?, |c| diesel::insert_into(memberships::table)
             .values((
                 memberships::project_id.eq(project_id),
                 memberships::user_id.eq(user_id),
@@ -111,7 +111,7 @@ impl Project {
                 .filter(projects::public_id.eq(public_id)),
         )
         .set(projects::name.eq(name))
-        .execute(&mut **tx)?)
+        .execute(tx.conn()?)?)
     }
 
     /// Turns the *shared* setting on or off.
@@ -128,7 +128,7 @@ impl Project {
                 .filter(projects::public_id.eq(public_id)),
         )
         .set(projects::shared.eq(shared))
-        .execute(&mut **tx)?)
+        .execute(tx.conn()?)?)
     }
 
     /// Deletes the project and its memberships (by cascade).
@@ -140,7 +140,7 @@ impl Project {
                 .filter(projects::company_id.eq(company_id))
                 .filter(projects::public_id.eq(public_id)),
         )
-        .execute(&mut **tx)?)
+        .execute(tx.conn()?)?)
     }
 
     /// The company's projects with their member counts.

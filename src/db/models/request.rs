@@ -366,7 +366,7 @@ impl Request {
             requests::updated_at.eq(now_ms),
             requests::public_updated_at.eq(now_ms),
         );
-        let id = insert_id!(&mut **tx, requests::table, values, requests::id)?;
+        let id = insert_id!(tx.conn()?, requests::table, values, requests::id)?;
         let request = Request {
             id,
             company_id: new.company_id,
@@ -404,7 +404,7 @@ impl Request {
                 requests::updated_at.eq(request.updated_at),
                 requests::public_updated_at.eq(request.public_updated_at),
             ))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::Request(request.id));
         if public {
             tx.changed(Change::OpenRequests(request.requester_id));
@@ -422,7 +422,7 @@ impl Request {
                 .filter(requests::status.eq(request.status)),
         )
         .set(requests::status.eq(to))
-        .execute(&mut **tx)?;
+        .execute(tx.conn()?)?;
         if changed == 1 {
             request.status = to;
             tx.changed(Change::OpenRequests(request.requester_id));
@@ -463,7 +463,7 @@ impl Request {
     ) -> Result<(), DbError> {
         diesel::update(requests::table.find(request.id))
             .set(requests::priority.eq(priority))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::OpenRequests(request.requester_id));
         tx.changed(Change::Request(request.id));
         Ok(())
@@ -472,7 +472,7 @@ impl Request {
     pub fn set_assignee(tx: &mut Tx<'_>, id: i64, assignee: Option<i64>) -> Result<(), DbError> {
         diesel::update(requests::table.find(id))
             .set(requests::assignee_id.eq(assignee))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::Request(id));
         Ok(())
     }
@@ -480,7 +480,7 @@ impl Request {
     pub fn set_project(tx: &mut Tx<'_>, id: i64, project: Option<i64>) -> Result<(), DbError> {
         diesel::update(requests::table.find(id))
             .set(requests::project_id.eq(project))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::Request(id));
         Ok(())
     }
@@ -513,7 +513,7 @@ impl RequestView {
             request_views::seen_at.eq(activity),
         );
         let target = (request_views::user_id, request_views::request_id);
-        per_backend!(&mut **tx, |c| diesel::insert_into(request_views::table)
+        per_backend!(tx.conn()?, |c| diesel::insert_into(request_views::table)
             .values(row)
             .on_conflict(target)
             .do_update()

@@ -83,7 +83,7 @@ impl NewSession {
 
     /// Stores the session; the stored row, with its id.
     pub fn insert(self, tx: &mut Tx<'_>) -> Result<LiveSession, DbError> {
-        let id = insert_id!(&mut **tx, sessions::table, &self, sessions::id)?;
+        let id = insert_id!(tx.conn()?, sessions::table, &self, sessions::id)?;
         Ok(LiveSession { id, data: self })
     }
 }
@@ -95,10 +95,11 @@ impl LiveSession {
     /// sequence: never given twice. SQLite counts on from the highest id
     /// given so far (`AUTOINCREMENT`'s, in `sqlite_sequence`): ids that
     /// hold in the write transaction that reads them, which holds the
-    /// database's write lock until its sessions are written.
+    /// database's write lock until its sessions are written. (A sequence
+    /// is outside any transaction: PostgreSQL's reservation begins none.)
     pub fn reserve_ids(tx: &mut Tx<'_>, n: usize) -> Result<Vec<i64>, DbError> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        match &mut **tx {
+        match tx.read() {
             DbConn::Pg(c) => Ok(ReserveIds(n).load(c)?),
             DbConn::Sqlite(c) => {
                 let last: i64 = LastId.get_result(c)?;
@@ -111,7 +112,7 @@ impl LiveSession {
     /// in one statement (SQLite; PostgreSQL writes them in the batch's one
     /// statement).
     pub fn insert_many(tx: &mut Tx<'_>, rows: &[LiveSession]) -> Result<(), DbError> {
-        let DbConn::Sqlite(c) = &mut **tx else {
+        let DbConn::Sqlite(c) = tx.conn()? else {
             return Err(DbError::Busy("sessions are written with the batch"));
         };
         let rows: Vec<_> = rows
@@ -167,7 +168,7 @@ impl LiveSession {
                 .filter(sessions::id.eq(id))
                 .filter(sessions::user_id.eq(user_id)),
         )
-        .execute(&mut **tx)?;
+        .execute(tx.conn()?)?;
         tx.changed(Change::Session(id));
         Ok(n > 0)
     }
@@ -176,7 +177,7 @@ impl LiveSession {
     pub fn end_all_of(tx: &mut Tx<'_>, user_id: i64) -> Result<usize, DbError> {
         let ids: Vec<i64> = diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)))
             .returning(sessions::id)
-            .get_results(&mut **tx)?;
+            .get_results(tx.conn()?)?;
         for id in &ids {
             tx.changed(Change::Session(*id));
         }
@@ -239,17 +240,17 @@ impl LiveSession {
             .order(sessions::id.asc())
             .limit(limit)
             .select(sessions::id)
-            .load(&mut **tx)?;
+            .load(tx.conn()?)?;
         Ok(
             diesel::delete(sessions::table.filter(sessions::id.eq_any(&doomed)))
-                .execute(&mut **tx)?,
+                .execute(tx.conn()?)?,
         )
     }
 
     /// Ends the sessions `ids` (housekeeping); how many there were.
     pub fn end_ids(tx: &mut Tx<'_>, ids: &[i64]) -> Result<usize, DbError> {
         let n =
-            diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(&mut **tx)?;
+            diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(tx.conn()?)?;
         for id in ids {
             tx.changed(Change::Session(*id));
         }

@@ -24,14 +24,14 @@ impl Setting {
         key: &str,
         fresh: String,
     ) -> Result<(String, bool), DbError> {
-        let inserted = per_backend!(&mut **tx, |c| diesel::insert_into(settings::table)
+        let inserted = per_backend!(tx.conn()?, |c| diesel::insert_into(settings::table)
             .values((settings::key.eq(key), settings::value.eq(&fresh)))
             .on_conflict_do_nothing()
             .execute(c))?;
         if inserted == 1 {
             return Ok((fresh, true));
         }
-        let kept = Setting::get(tx, key)?
+        let kept = Setting::get(tx.read(), key)?
             .ok_or(DbError::Busy("a setting was deleted while it was read"))?;
         Ok((kept, false))
     }

@@ -66,7 +66,7 @@ impl NewSsoEvent {
                 count: 1,
             })
             .collect();
-        match &mut **tx {
+        match tx.conn()? {
             // SQLite: all the rows in one statement kept prepared, as one
             // JSON array bound once: a multi-row insert is a new SQL text
             // for every count of rows (diesel prepares it again each time),
@@ -152,7 +152,7 @@ impl NewSsoEvent {
         .bind::<Nullable<Text>, _>(&network)
         .bind::<Nullable<Text>, _>(&event.iss)
         .bind::<BigInt, _>(event.created_at.div_euclid(60))
-        .execute(&mut **tx)?;
+        .execute(tx.conn()?)?;
         Ok(())
     }
 }
@@ -240,10 +240,10 @@ impl SsoEvent {
             .order(sso_events::id.asc())
             .limit(limit)
             .select(sso_events::id)
-            .load(&mut **tx)?;
+            .load(tx.conn()?)?;
         Ok(
             diesel::delete(sso_events::table.filter(sso_events::id.eq_any(&doomed)))
-                .execute(&mut **tx)?,
+                .execute(tx.conn()?)?,
         )
     }
 }

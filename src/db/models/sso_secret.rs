@@ -1,7 +1,8 @@
 use diesel::prelude::*;
 
 use super::SecretState::{self, Current, Previous};
-use crate::db::schema::{sso_secrets, used_tokens};
+use super::User;
+use crate::db::schema::{sso_secrets, used_tokens, users};
 use crate::db::{Change, DbConn, DbError, Tx, per_backend};
 
 /// A company's HS256 key. The text itself is the HMAC key (its UTF-8
@@ -47,6 +48,12 @@ impl SsoSecret {
         self.state == Current
     }
 
+    /// Whether it may sign tokens at `now`: current, or previous inside its
+    /// grace period.
+    pub fn usable_at(&self, now: i64) -> bool {
+        self.is_current() || self.expires_at.is_some_and(|t| t > now)
+    }
+
     /// The secrets a token may be signed with now: the current one first,
     /// then a previous one whose grace period has not ended.
     pub fn usable(conn: &mut DbConn, company_id: i64, now: i64) -> Result<Vec<SsoSecret>, DbError> {
@@ -54,7 +61,7 @@ impl SsoSecret {
             .filter(sso_secrets::company_id.eq(company_id))
             .select(SsoSecret::as_select())
             .load(conn)?;
-        rows.retain(|s| s.is_current() || s.expires_at.is_some_and(|t| t > now));
+        rows.retain(|s| s.usable_at(now));
         rows.sort_by_key(|s| !s.is_current());
         Ok(rows)
     }
@@ -75,7 +82,7 @@ impl SsoSecret {
                 .filter(sso_secrets::company_id.eq(company_id))
                 .filter(sso_secrets::state.eq(Previous)),
         )
-        .execute(&mut **tx)?;
+        .execute(tx.conn()?)?;
         let current = sso_secrets::table
             .filter(sso_secrets::company_id.eq(company_id))
             .filter(sso_secrets::state.eq(Current));
@@ -85,11 +92,11 @@ impl SsoSecret {
                     sso_secrets::state.eq(Previous),
                     sso_secrets::expires_at.eq(now.saturating_add(grace)),
                 ))
-                .execute(&mut **tx)?;
+                .execute(tx.conn()?)?;
         } else {
-            diesel::delete(current).execute(&mut **tx)?;
+            diesel::delete(current).execute(tx.conn()?)?;
         }
-        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+        Ok(per_backend!(tx.conn()?, |c| diesel::insert_into(
             sso_secrets::table
         )
         .values((
@@ -110,17 +117,49 @@ impl SsoSecret {
                 .filter(sso_secrets::company_id.eq(company_id))
                 .filter(sso_secrets::state.eq(Previous)),
         )
-        .execute(&mut **tx)?)
+        .execute(tx.conn()?)?)
     }
 
-    /// The secret with this id, if it may still sign tokens now.
-    pub fn find_usable(conn: &mut DbConn, id: i64, now: i64) -> Result<Option<SsoSecret>, DbError> {
-        let secret = sso_secrets::table
+    /// The secret with this id, usable or not.
+    pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<SsoSecret>, DbError> {
+        Ok(per_backend!(conn, |c| sso_secrets::table
             .find(id)
             .select(SsoSecret::as_select())
-            .load(conn)?
-            .pop();
-        Ok(secret.filter(|s| s.is_current() || s.expires_at.is_some_and(|t| t > now)))
+            .first(c)
+            .optional())?)
+    }
+
+    /// PostgreSQL: the secrets `ids`, and the users with any of `emails`
+    /// or `user_ids`, in one statement — a round trip for what a batch of
+    /// sign-ins reads (`writer::Batch`): each secret's row joined with
+    /// every such user. The users are known only when a secret was found
+    /// (`None` otherwise).
+    pub fn find_with_users(
+        c: &mut diesel::PgConnection,
+        ids: &[i64],
+        emails: &[String],
+        user_ids: &[i64],
+    ) -> Result<(Vec<SsoSecret>, Option<Vec<User>>), DbError> {
+        let rows: Vec<(SsoSecret, Option<User>)> = sso_secrets::table
+            .filter(sso_secrets::id.eq_any(ids))
+            .left_join(users::table.on(users::email.eq_any(emails).or(users::id.eq_any(user_ids))))
+            .select((SsoSecret::as_select(), Option::<User>::as_select()))
+            .load(c)?;
+        if rows.is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        let (mut secrets, mut users) = (Vec::new(), Vec::new());
+        let mut seen = std::collections::HashSet::new();
+        for (secret, user) in rows {
+            if !secrets.iter().any(|s: &SsoSecret| s.id == secret.id) {
+                secrets.push(secret);
+            }
+            // Each user comes once a secret (a batch names one or two).
+            if let Some(user) = user.filter(|u| seen.insert(u.id)) {
+                users.push(user);
+            }
+        }
+        Ok((secrets, Some(users)))
     }
 
     /// Records a use, at most once a minute: the page shows minutes. The
@@ -134,7 +173,7 @@ impl SsoSecret {
     pub fn touch(tx: &mut Tx<'_>, id: i64, now: i64) -> Result<(), DbError> {
         diesel::update(sso_secrets::table.find(id))
             .set(sso_secrets::last_used_at.eq(now))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         Ok(())
     }
 }
@@ -160,7 +199,7 @@ impl UsedToken {
         jti: &str,
         expires_at: i64,
     ) -> Result<bool, DbError> {
-        let inserted = per_backend!(&mut **tx, |c| diesel::insert_into(used_tokens::table)
+        let inserted = per_backend!(tx.conn()?, |c| diesel::insert_into(used_tokens::table)
             .values((
                 used_tokens::company_id.eq(company_id),
                 used_tokens::jti.eq(jti),
@@ -182,12 +221,12 @@ impl UsedToken {
             .offset(limit - 1)
             .limit(1)
             .select(used_tokens::expires_at)
-            .load(&mut **tx)?
+            .load(tx.conn()?)?
             .pop();
         let bound = bound.map_or(now, |b| b.saturating_add(1).min(now));
         Ok(
             diesel::delete(used_tokens::table.filter(used_tokens::expires_at.lt(bound)))
-                .execute(&mut **tx)?,
+                .execute(tx.conn()?)?,
         )
     }
 }

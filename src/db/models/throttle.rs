@@ -53,27 +53,27 @@ impl Counter {
             .bind::<Text, _>(key)
             .bind::<BigInt, _>(tolerance)
         };
-        if update().execute(&mut **tx)? == 1 {
+        if update().execute(tx.conn()?)? == 1 {
             return Ok(None);
         }
         let row = (
             throttles::key.eq(key),
             throttles::tat.eq(now_ms + rate.every_ms),
         );
-        let inserted = per_backend!(&mut **tx, |c| diesel::insert_into(throttles::table)
+        let inserted = per_backend!(tx.conn()?, |c| diesel::insert_into(throttles::table)
             .values(row)
             .on_conflict_do_nothing()
             .execute(c))?;
         // Inserted: its first attempt. Not: the row exists — refused, or
         // made by another instance between the two statements (then the
         // update decides again).
-        if inserted == 1 || update().execute(&mut **tx)? == 1 {
+        if inserted == 1 || update().execute(tx.conn()?)? == 1 {
             return Ok(None);
         }
         let tat: Option<i64> = throttles::table
             .find(key)
             .select(throttles::tat)
-            .load(&mut **tx)?
+            .load(tx.conn()?)?
             .pop();
         let tat = tat.unwrap_or(now_ms);
         Ok(Some((tat + rate.every_ms - tolerance - now_ms).max(1)))
@@ -86,11 +86,11 @@ impl Counter {
             .filter(throttles::tat.lt(now_ms))
             .select(throttles::key)
             .limit(limit)
-            .load(&mut **tx)?;
+            .load(tx.conn()?)?;
         Ok(
             diesel::delete(throttles::table.filter(throttles::key.eq_any(&idle)))
                 .filter(throttles::tat.lt(now_ms))
-                .execute(&mut **tx)?,
+                .execute(tx.conn()?)?,
         )
     }
 

@@ -59,7 +59,7 @@ impl User {
         if new.role.sees_all_projects() {
             tx.changed(Change::Staff(new.company_id));
         }
-        Ok(per_backend!(&mut **tx, |c| diesel::insert_into(
+        Ok(per_backend!(tx.conn()?, |c| diesel::insert_into(
             users::table
         )
         .values((
@@ -139,7 +139,7 @@ impl User {
     pub fn set_role(tx: &mut Tx<'_>, user: &User, role: Role) -> Result<(), DbError> {
         diesel::update(users::table.find(user.id))
             .set(users::role.eq(role))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::User(user.id));
         tx.changed(Change::Staff(user.company_id));
         Ok(())
@@ -196,7 +196,7 @@ impl User {
         method: Method,
         now: i64,
     ) -> Result<(), DbError> {
-        match &mut **tx {
+        match tx.conn()? {
             // One statement kept prepared whatever the number of users (a
             // JSON array of their ids bound once): diesel prepares its own
             // UPDATE statements again at every call, and `IN (…)` is a new
@@ -232,7 +232,7 @@ impl User {
     pub fn set_disabled(tx: &mut Tx<'_>, user: &User, disabled: bool) -> Result<(), DbError> {
         diesel::update(users::table.find(user.id))
             .set(users::disabled.eq(disabled))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::User(user.id));
         tx.changed(Change::Staff(user.company_id));
         if disabled {
@@ -246,7 +246,7 @@ impl User {
     pub fn bump_session_epoch(tx: &mut Tx<'_>, id: i64) -> Result<(), DbError> {
         diesel::update(users::table.find(id))
             .set(users::session_epoch.eq(users::session_epoch + 1))
-            .execute(&mut **tx)?;
+            .execute(tx.conn()?)?;
         tx.changed(Change::User(id));
         super::LiveSession::end_all_of(tx, id)?;
         Ok(())
@@ -301,7 +301,7 @@ impl User {
     pub fn delete(tx: &mut Tx<'_>, user: &User) -> Result<Result<i64, String>, DbError> {
         use crate::db::schema::{messages, request_changes, requests};
         let active_admin = user.role() == Role::Admin && !user.disabled;
-        if active_admin && Self::count_active_admins(tx, user.company_id)? <= 1 {
+        if active_admin && Self::count_active_admins(tx.read(), user.company_id)? <= 1 {
             return Ok(Err(format!(
                 "{} is the last active admin of their company; make another admin first",
                 user.email
@@ -312,7 +312,7 @@ impl User {
             .filter(messages::author_id.eq(user.id))
             .filter(requests::requester_id.ne(user.id))
             .count()
-            .get_result(&mut **tx)?;
+            .get_result(tx.conn()?)?;
         if in_others > 0 {
             return Ok(Err(format!(
                 "{} wrote {in_others} messages in requests opened by others; disable the account instead",
@@ -322,22 +322,22 @@ impl User {
         let deleted: Vec<i64> = requests::table
             .filter(requests::requester_id.eq(user.id))
             .select(requests::id)
-            .load(&mut **tx)?;
+            .load(tx.conn()?)?;
         // The pages that name them otherwise: their assignments and change
         // lines lose them (`ON DELETE SET NULL`).
         let mut named: Vec<i64> = requests::table
             .filter(requests::assignee_id.eq(user.id))
             .select(requests::id)
-            .load(&mut **tx)?;
+            .load(tx.conn()?)?;
         named.extend(
             request_changes::table
                 .filter(request_changes::actor_id.eq(user.id))
                 .select(request_changes::request_id)
                 .distinct()
-                .load::<i64>(&mut **tx)?,
+                .load::<i64>(tx.conn()?)?,
         );
         super::LiveSession::end_all_of(tx, user.id)?;
-        diesel::delete(users::table.find(user.id)).execute(&mut **tx)?;
+        diesel::delete(users::table.find(user.id)).execute(tx.conn()?)?;
         tx.changed(Change::User(user.id));
         tx.changed(Change::Memberships(user.id));
         tx.changed(Change::OpenRequests(user.id));

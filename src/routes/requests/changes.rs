@@ -80,7 +80,7 @@ fn apply(
     id: i64,
     wanted: Wanted,
 ) -> Result<Result<(), NotChanged>, DbError> {
-    let Some(visible) = Request::find_visible(tx, viewer, id)? else {
+    let Some(visible) = Request::find_visible(tx.read(), viewer, id)? else {
         return Ok(Err(NotChanged::NotFound));
     };
     let mut r = visible.request;
@@ -125,7 +125,7 @@ fn apply(
     if let Some(assignee) = wanted.assignee.filter(|a| *a != r.assignee_id) {
         let name = match assignee {
             None => String::new(),
-            Some(uid) => match User::find_in_company(tx, viewer.company_id, uid)? {
+            Some(uid) => match User::find_in_company(tx.read(), viewer.company_id, uid)? {
                 Some(u) if matches!(u.role, Role::Agent | Role::Admin) && !u.disabled => u.name,
                 _ => {
                     return Ok(Err(NotChanged::Invalid(
@@ -149,7 +149,7 @@ fn apply(
     if let Some(public_id) = wanted.project {
         let project = match public_id.as_str() {
             "" => None,
-            p => match Project::find_in_company(tx, viewer.company_id, p)? {
+            p => match Project::find_in_company(tx.read(), viewer.company_id, p)? {
                 Some(p) => Some(p),
                 None => {
                     return Ok(Err(NotChanged::Invalid(

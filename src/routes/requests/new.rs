@@ -235,7 +235,7 @@ fn write_new(tx: &mut Tx<'_>, draft: &Draft) -> Result<Result<i64, Refusal>, DbE
     let (viewer, author) = (draft.viewer, draft.viewer.user_id);
     let requester_id = match &draft.requester_email {
         None => author,
-        Some(email) => match User::find_by_email(tx, email)? {
+        Some(email) => match User::find_by_email(tx.read(), email)? {
             Some(u) if u.company_id == viewer.company_id && u.role == Role::Customer => u.id,
             _ => {
                 return Ok(Err(Refusal::Requester(format!(
@@ -248,9 +248,9 @@ fn write_new(tx: &mut Tx<'_>, draft: &Draft) -> Result<Result<i64, Refusal>, DbE
         "" => None,
         p => {
             let mine = if viewer.staff {
-                Project::find_in_company(tx, viewer.company_id, p)?
+                Project::find_in_company(tx.read(), viewer.company_id, p)?
             } else {
-                Project::list_for_member(tx, requester_id)?
+                Project::list_for_member(tx.read(), requester_id)?
                     .into_iter()
                     .find(|pr| pr.public_id == p)
             };

@@ -140,7 +140,7 @@ pub async fn message_post(
     let written = state
         .db
         .write(move |tx| {
-            let Some(visible) = Request::find_visible(tx, &viewer, id)? else {
+            let Some(visible) = Request::find_visible(tx.read(), &viewer, id)? else {
                 return Ok(Err(NotWritten::NotFound));
             };
             let mut r = visible.request;

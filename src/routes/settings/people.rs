@@ -135,7 +135,7 @@ async fn change(
     let outcome = state
         .db
         .write(
-            move |tx| match User::find_in_company(tx, company_id, user_id)? {
+            move |tx| match User::find_in_company(tx.read(), company_id, user_id)? {
                 Some(user) => f(tx, &user).map(Some),
                 None => Ok(None),
             },
@@ -203,7 +203,7 @@ pub async fn action_post(
             }
             if user.role() == Role::Admin
                 && !user.disabled
-                && User::count_active_admins(tx, user.company_id)? <= 1
+                && User::count_active_admins(tx.read(), user.company_id)? <= 1
             {
                 return Ok(Change::Refused(
                     "The last active admin cannot be disabled.".into(),
@@ -312,7 +312,7 @@ pub async fn session_end_post(
     let ended = state
         .db
         .write(move |tx| {
-            if User::find_in_company(tx, company_id, user_id)?.is_none() {
+            if User::find_in_company(tx.read(), company_id, user_id)?.is_none() {
                 return Ok(None);
             }
             LiveSession::end(tx, sid, user_id).map(Some)

@@ -185,7 +185,7 @@ pub async fn delete_post(
     let written = state
         .db
         .write(move |tx| {
-            let Some(p) = Project::find_in_company(tx, company_id, &public_id)? else {
+            let Some(p) = Project::find_in_company(tx.read(), company_id, &public_id)? else {
                 return Ok(None);
             };
             Project::delete(tx, company_id, &public_id)?;
@@ -224,7 +224,7 @@ pub async fn shared_post(
     let written = state
         .db
         .write(move |tx| {
-            let Some(p) = Project::find_in_company(tx, company_id, &public_id)? else {
+            let Some(p) = Project::find_in_company(tx.read(), company_id, &public_id)? else {
                 return Ok(None);
             };
             Project::set_shared(tx, company_id, &public_id, shared)?;

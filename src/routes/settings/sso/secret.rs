@@ -45,7 +45,7 @@ pub async fn rotate_post(
     let (had_secret, secret) = state
         .db
         .write(move |tx| {
-            let had = !SsoSecret::usable(tx, company_id, now)?.is_empty();
+            let had = !SsoSecret::usable(tx.read(), company_id, now)?.is_empty();
             Ok::<_, DbError>((had, SsoSecret::rotate(tx, company_id, grace, now)?))
         })
         .await?;
