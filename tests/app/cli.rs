@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::helpers::session_set_cookie;
+use diesel::RunQueryDsl;
+
+use crate::helpers::{count_in, session_set_cookie};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portico");
 
@@ -402,14 +404,49 @@ async fn user_delete_releases_an_email_claimed_by_the_wrong_company() {
     let (ok, _, err) = portico(&db, &["user", "delete", "--email", "nobody@shared.test"]);
     assert!(!ok && err.contains("no user"), "{err}");
 
+    let pool = portico::db::connect(&db).unwrap();
+    let mut conn = pool.get().unwrap();
+    let pat = portico::db::models::User::find_by_email(&mut conn, "pat@shared.test")
+        .unwrap()
+        .unwrap();
+    let mine = format!("sso_events WHERE user_id = {}", pat.id);
+    assert_eq!(count_in(&mut conn, &mine), 1, "the sign-in's ok event");
+    let sessions = format!("sessions WHERE user_id = {}", pat.id);
+    assert_eq!(count_in(&mut conn, &sessions), 1);
+
     let (ok, out, err) = portico(&db, &["user", "delete", "--email", "PAT@shared.test"]);
     assert!(ok, "{err}");
     assert_eq!(out["deleted"]["email"], "pat@shared.test");
     assert_eq!(out["deleted"]["companyId"], companies[0].0.as_str());
     assert_eq!(out["requestsDeleted"], 0);
+    // Their sessions ended with them; their events stay, without them.
+    assert_eq!(count_in(&mut conn, &sessions), 0);
+    assert_eq!(count_in(&mut conn, &mine), 0);
+    let kept =
+        "sso_events WHERE subject = 'pat@shared.test' AND outcome = 'ok' AND user_id IS NULL";
+    assert_eq!(count_in(&mut conn, kept), 1);
     // Released: the right company's token now creates the account there.
     assert_eq!(sign_in(&companies[1]).await, 303);
     server.stop();
+
+    // A company's events go with it (there is no command for it: the
+    // database's own rule, a key's on SQLite, a trigger on PostgreSQL).
+    let wrong = format!(
+        "(SELECT id FROM companies WHERE public_id = '{}')",
+        companies[0].0
+    );
+    let events = format!("sso_events WHERE company_id = {wrong}");
+    assert!(count_in(&mut conn, &events) > 0);
+    diesel::sql_query(format!("DELETE FROM companies WHERE id = {wrong}"))
+        .execute(&mut **conn)
+        .unwrap();
+    assert_eq!(
+        count_in(
+            &mut conn,
+            "sso_events WHERE company_id NOT IN (SELECT id FROM companies)"
+        ),
+        0
+    );
 }
 
 #[tokio::test]

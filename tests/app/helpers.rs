@@ -217,15 +217,7 @@ impl TestApp {
     }
 
     pub fn count(&self, table: &str) -> i64 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<Count>(&mut **self.conn())
-            .expect("count")
-            .n
+        count_in(&mut self.conn(), table)
     }
 
     /// The outcomes of the company's SSO events, newest first, a refusal
@@ -270,6 +262,20 @@ impl TestCompany {
 }
 
 /// Merges `extra` into `claims`; a `null` in `extra` removes the claim.
+/// `SELECT COUNT(*) FROM {rows}`: `rows` is a table, maybe with a `WHERE`
+/// (no parameters: literal values only).
+pub fn count_in(conn: &mut db::DbConn, rows: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {rows}"))
+        .get_result::<Count>(conn)
+        .expect("count")
+        .n
+}
+
 pub fn merge(claims: &mut Value, extra: Value) {
     if let (Some(map), Value::Object(extra)) = (claims.as_object_mut(), extra) {
         for (k, v) in extra {
