@@ -136,9 +136,10 @@ impl<'a> Tx<'a> {
             }
             Begun::Alone => {
                 debug_assert!(false, "a write after a transaction's last statement");
-                return Err(DbError::Busy(
-                    "a write came after the transaction's last statement",
-                ));
+                // Not "busy": nothing here is worth retrying.
+                return Err(DbError::Query(diesel::result::Error::QueryBuilderError(
+                    "a write came after the transaction's last statement".into(),
+                )));
             }
         }
         Ok(self.conn)

@@ -1,6 +1,8 @@
 //! The write path of sign-ins: a thread that owns the writing, takes the
 //! work queued by all HTTP workers and runs it in batches, each batch one
-//! `BEGIN IMMEDIATE` transaction. A waiter is answered only after its batch
+//! write transaction ([`Tx`]: `BEGIN IMMEDIATE` on SQLite; on PostgreSQL
+//! begun at its first write, or none when its one statement writes alone).
+//! A waiter is answered only after its batch
 //! committed, so nothing answered is lost; the cost of a transaction (the
 //! lock, the WAL append) is shared by up to [`MAX_BATCH`] sign-ins instead of
 //! paid by each, and writers never queue on SQLite's lock against each other.
@@ -45,9 +47,10 @@ use super::models::{LiveSession, Method, NewSession, NewSsoEvent, SsoSecret, Use
 use super::{Change, DbConn, DbError, DbPool, Listener, Tx};
 
 /// Writer threads on PostgreSQL. A batch of returning sign-ins there costs
-/// five statements whatever its size (each a round trip and ~80 µs of the server's CPU), so
-/// one thread taking all that is queued beat two taking half each: 21.0–21.6k
-/// returning sign-ins a second against 16.7–18.0k, alternating runs. First
+/// a fixed number of statements whatever its size (five when this was
+/// measured, two since: [`Tx`]), so one thread taking all that is queued
+/// beat two taking half each: 21.0–21.6k returning sign-ins a second
+/// against 16.7–18.0k, alternating runs. First
 /// visits pay for it (each new user is an insert of its own, one after the
 /// other: 6.5k a second against 13k with two), well above their target.
 pub const PG_THREADS: usize = 1;
@@ -223,8 +226,8 @@ impl Batch {
                     let secret = found.iter().find(|s| s.id == id).cloned();
                     self.secrets.insert(id, secret);
                 }
-                // None: no secret was found, so neither were the users
-                // (the sign-ins are refused on their secret).
+                // None: the first secret is gone, and the users were not
+                // read with it (the pieces read theirs one by one).
                 match users {
                     Some(users) => users,
                     None => return Ok(()),

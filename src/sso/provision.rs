@@ -3,11 +3,12 @@
 //! A sign-in is a read phase (checks 1–9, [`rules::verify`]) answered from
 //! the cache ([`CachedDirectory`]) or, on a miss, from the database
 //! ([`LoadingDirectory`], which fills the cache); then a write phase,
-//! [`admit_and_apply`], run by the writer thread inside a `BEGIN IMMEDIATE`
-//! transaction: it re-reads the secret the signature matched (so a rotation
-//! that committed in the meantime, even from another process, refuses the
-//! token), runs checks 10–15 under the write lock, and writes the user, the
-//! membership, the used `jti`, the last login and the `ok` event together.
+//! [`admit_and_apply`], run by the writer thread in its batch's write
+//! transaction (`db::Tx`): it re-reads the secret the signature matched (so
+//! a rotation that committed in the meantime, even from another process,
+//! refuses the token), runs checks 10–15 (on SQLite under the write lock),
+//! and writes the user, the membership, the used `jti`, the last login and
+//! the `ok` event together.
 //! Two simultaneous first sign-ins with one email therefore serialise: the
 //! second finds the user the first created. A refusal writes only its
 //! audit event.

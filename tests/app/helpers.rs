@@ -261,7 +261,6 @@ impl TestCompany {
     }
 }
 
-/// Merges `extra` into `claims`; a `null` in `extra` removes the claim.
 /// `SELECT COUNT(*) FROM {rows}`: `rows` is a table, maybe with a `WHERE`
 /// (no parameters: literal values only).
 pub fn count_in(conn: &mut db::DbConn, rows: &str) -> i64 {
@@ -276,6 +275,7 @@ pub fn count_in(conn: &mut db::DbConn, rows: &str) -> i64 {
         .n
 }
 
+/// Merges `extra` into `claims`; a `null` in `extra` removes the claim.
 pub fn merge(claims: &mut Value, extra: Value) {
     if let (Some(map), Value::Object(extra)) = (claims.as_object_mut(), extra) {
         for (k, v) in extra {

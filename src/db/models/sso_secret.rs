@@ -131,35 +131,38 @@ impl SsoSecret {
 
     /// PostgreSQL: the secrets `ids`, and the users with any of `emails`
     /// or `user_ids`, in one statement — a round trip for what a batch of
-    /// sign-ins reads (`writer::Batch`): each secret's row joined with
-    /// every such user. The users are known only when a secret was found
-    /// (`None` otherwise).
+    /// sign-ins reads (`writer::Batch`): the users are joined to the row of
+    /// the first secret alone (a row each; the other secrets a row each,
+    /// without a user), so they are known only when that secret was found
+    /// (`None` otherwise: the sign-ins that name it are refused on it, and
+    /// the others read their users one by one).
     pub fn find_with_users(
         c: &mut diesel::PgConnection,
         ids: &[i64],
         emails: &[String],
         user_ids: &[i64],
     ) -> Result<(Vec<SsoSecret>, Option<Vec<User>>), DbError> {
+        let Some(&anchor) = ids.first() else {
+            return Ok((Vec::new(), None));
+        };
         let rows: Vec<(SsoSecret, Option<User>)> = sso_secrets::table
             .filter(sso_secrets::id.eq_any(ids))
-            .left_join(users::table.on(users::email.eq_any(emails).or(users::id.eq_any(user_ids))))
+            .left_join(
+                users::table.on(sso_secrets::id
+                    .eq(anchor)
+                    .and(users::email.eq_any(emails).or(users::id.eq_any(user_ids)))),
+            )
             .select((SsoSecret::as_select(), Option::<User>::as_select()))
             .load(c)?;
-        if rows.is_empty() {
-            return Ok((Vec::new(), None));
-        }
+        let known = rows.iter().any(|(secret, _)| secret.id == anchor);
         let (mut secrets, mut users) = (Vec::new(), Vec::new());
-        let mut seen = std::collections::HashSet::new();
         for (secret, user) in rows {
+            users.extend(user);
             if !secrets.iter().any(|s: &SsoSecret| s.id == secret.id) {
                 secrets.push(secret);
             }
-            // Each user comes once a secret (a batch names one or two).
-            if let Some(user) = user.filter(|u| seen.insert(u.id)) {
-                users.push(user);
-            }
         }
-        Ok((secrets, Some(users)))
+        Ok((secrets, known.then_some(users)))
     }
 
     /// Records a use, at most once a minute: the page shows minutes. The
