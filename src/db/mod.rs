@@ -315,9 +315,18 @@ impl Manager {
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(database_path(&self.url))
                     .map_err(Error::ConnectionError)?;
+                // `temp_store = MEMORY`: the journal SQLite keeps for each
+                // statement that may fail halfway inside a transaction (an
+                // insert that fires a trigger, a multi-row insert) went to a
+                // temporary file past 64 KiB, and a batch's statements pass
+                // that: writing it was ~9 % of the writer's time under new
+                // requests (docs/PERFORMANCE.md, "New requests"). Portico's
+                // other temporary structures (sorts, `IN` lists) are small:
+                // its queries follow indexes.
                 conn.batch_execute(&format!(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; \
-                     PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {};",
+                     PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {}; \
+                     PRAGMA temp_store = MEMORY;",
                     checkpoint::WRITER_PAGES
                 ))
                 .map_err(Error::QueryError)?;
