@@ -1030,3 +1030,24 @@ async fn search_shows_subject_matches_then_message_matches_newest_first_across_p
         .collect();
     assert_eq!(shown, without_solved);
 }
+
+/// A view records the later of what was seen before and what it saw: one
+/// that arrives late, from an older page, never moves "seen" back (both
+/// backends' upserts).
+#[tokio::test]
+async fn a_late_older_view_never_moves_seen_back() {
+    use portico::db::models::RequestView;
+    let app = spawn_app().await;
+    let acme = app.company("Acme");
+    let jane = person(&app, &acme, "jane@acme.test", json!({})).await;
+    let id = jane.open("Seen twice", "Which one counts?", &[]).await;
+    let uid = app.find_user("jane@acme.test").unwrap().id;
+    let seen = || RequestView::seen(&mut app.conn(), uid, &[id]).unwrap();
+    let [(_, first)] = seen()[..] else {
+        panic!("opening it marks it seen")
+    };
+    app.outside(|tx| RequestView::mark_seen(tx, uid, id, first - 1_000));
+    assert_eq!(seen(), [(id, first)], "an older view changes nothing");
+    app.outside(|tx| RequestView::mark_seen(tx, uid, id, first + 1_000));
+    assert_eq!(seen(), [(id, first + 1_000)], "a newer one moves it on");
+}
