@@ -1,3 +1,2 @@
 INSERT INTO request_search (request_search, rank) VALUES ('pgsz', 4050);
-INSERT INTO request_search (request_search, rank) VALUES ('automerge', 4);
 INSERT INTO request_search (request_search) VALUES ('optimize');
