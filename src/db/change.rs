@@ -199,7 +199,7 @@ impl<'a> Tx<'a> {
     /// published ([`notify::publish`]; nothing on SQLite).
     pub(super) fn publish_rest(&mut self, origin: u64) -> Result<(), DbError> {
         let from = self.journal.published;
-        if from == self.journal.changes.len() || matches!(self.conn, DbConn::Sqlite(_)) {
+        if from == self.journal.changes.len() {
             return Ok(());
         }
         self.conn()?;

@@ -8,29 +8,19 @@ use portico::db::{self, DbConn, DbError};
 
 use crate::helpers::*;
 
-/// `$body` with `$c` the backend's own connection.
-macro_rules! on {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            DbConn::Sqlite($c) => $body,
-            DbConn::Pg($c) => $body,
-        }
-    };
-}
-
 fn has(conn: &mut DbConn, key: &str) -> bool {
-    let n: i64 = on!(conn, |c| settings::table
+    let n: i64 = settings::table
         .filter(settings::key.eq(key))
         .count()
-        .get_result(c))
-    .unwrap();
+        .get_result(conn)
+        .unwrap();
     n > 0
 }
 
 fn put(conn: &mut DbConn, key: &str) -> Result<usize, DbError> {
-    Ok(on!(conn, |c| diesel::insert_into(settings::table)
+    Ok(diesel::insert_into(settings::table)
         .values((settings::key.eq(key), settings::value.eq("v")))
-        .execute(c))?)
+        .execute(conn)?)
 }
 
 #[tokio::test]
