@@ -428,48 +428,20 @@ if [ -z "${BENCH_NO_PG:-}" ]; then
 
     step "PostgreSQL, three instances behind nginx (round robin)"
     NGINX_PORT=$(free_port 20000 20999)
-    INSTANCE_PIDS=() UPSTREAMS=""
+    INSTANCE_PIDS=() UPSTREAMS=()
     for i in 1 2 3; do
         start_portico "$BIN" "$PG" PORTICO_LOGIN_THROTTLE=false PORTICO_WORKERS=1 \
             PORTICO_BASE_URL="http://127.0.0.1:$NGINX_PORT" PORTICO_TRUSTED_PROXIES=127.0.0.1 \
             || die "instance $i did not start"
         INSTANCE_PIDS+=("$SERVER_PID")
-        UPSTREAMS+="        server 127.0.0.1:$PORT;"$'\n'
+        UPSTREAMS+=("$PORT")
         SERVER_PID=
     done
-    mkdir -p "$WORK/nginx/tmp"
-    cat >"$WORK/nginx/nginx.conf" <<CONF
-$([ "$(id -u)" -eq 0 ] && echo "user root;")
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx/tmp/body;
-    proxy_temp_path $WORK/nginx/tmp/proxy;
-    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-    scgi_temp_path $WORK/nginx/tmp/scgi;
-    upstream portico {
-$UPSTREAMS        keepalive 64;
-    }
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        location / {
-            proxy_pass http://portico;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-        }
-    }
-}
-CONF
-    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" || die "nginx did not start"
-    sleep 0.5
+    # The configuration of README's "A minimal nginx", as the multi-instance test runs it.
+    python3 "$ROOT/scripts/instances/nginx.py" start "$WORK" "$NGINX_PORT" "${UPSTREAMS[@]}" \
+        || die "nginx did not start"
     pg_scenarios pg3 "http://127.0.0.1:$NGINX_PORT"
-    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -s stop || true
+    python3 "$ROOT/scripts/instances/nginx.py" stop "$WORK" || true
     for pid in "${INSTANCE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${INSTANCE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     pg_stop

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "torture"))
 import harness  # noqa: E402
+from nginx import Nginx  # noqa: E402
 from harness import (ADMIN_PASSWORD, CookieJar, HttpError, claims_for, find_csrf,  # noqa: E402
                      form, mint, request)
 
@@ -103,65 +104,6 @@ class Instance(harness.Server):
                 pass
             time.sleep(0.05)
         raise Failed(f"{self.name} not healthy after {timeout:.0f} s: {self.log_tail(5)}")
-
-
-class Nginx:
-    def __init__(self, workdir, port, upstreams):
-        self.prefix = os.path.join(workdir, "nginx")
-        os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
-        self.conf = os.path.join(self.prefix, "nginx.conf")
-        self.port = port
-        servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;"
-                            for p in upstreams)
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        tmp = os.path.join(self.prefix, "tmp")
-        with open(self.conf, "w") as f:
-            f.write(f"""{user}worker_processes 1;
-pid {self.prefix}/nginx.pid;
-error_log {self.prefix}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    upstream portico {{
-{servers}
-        keepalive 64;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://portico;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_connect_timeout 2s;
-            proxy_next_upstream error timeout;
-        }}
-    }}
-}}
-""")
-
-    def start(self):
-        subprocess.run(["nginx", "-p", self.prefix, "-c", self.conf], check=True,
-                       capture_output=True, timeout=30)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                request(self.port, "GET", "/healthz", timeout=2.0)
-                return
-            except HttpError:
-                time.sleep(0.05)
-        raise Failed("nginx does not answer")
-
-    def stop(self):
-        subprocess.run(["nginx", "-p", self.prefix, "-c", self.conf, "-s", "stop"],
-                       capture_output=True, timeout=30)
 
 
 class Portal:
