@@ -122,11 +122,16 @@ class Portal:
         for inst in self.instances:
             inst.wait_healthy()
         self.nginx = Nginx(args.workdir, self.lb, [i.port for i in self.instances])
-        self.nginx.start()
-        self.admin = f"admin-{uuid.uuid4().hex[:8]}@multi.test"
-        self.company = self.cli.company("Multico", self.admin)
-        self.secret = self.cli.rotate(self.company)
-        self.cluster = Cluster(args.pg_dir, args.pg_port)
+        try:
+            self.nginx.start()
+            self.admin = f"admin-{uuid.uuid4().hex[:8]}@multi.test"
+            self.company = self.cli.company("Multico", self.admin)
+            self.secret = self.cli.rotate(self.company)
+            self.cluster = Cluster(args.pg_dir, args.pg_port)
+        except BaseException:
+            # main() never gets a portal to stop: nginx would outlive the test.
+            self.stop()
+            raise
 
     def ports(self):
         return [i.port for i in self.instances if i.alive()]

@@ -1,7 +1,8 @@
-"""nginx in front of Portico instances, round robin: the configuration of
-README's "A minimal nginx" (plus a prefix of its own, for a throw-away
-server), used by the multi-instance test (instances.py) and by the
-benchmark (scripts/bench.sh). Python 3 standard library only.
+"""nginx in front of Portico instances, round robin: README's "A minimal
+nginx" (failover to the next instance included) on a prefix of its own, for
+a throw-away server, plus `X-Forwarded-Proto` and a 2 s connect timeout;
+used by the multi-instance test (instances.py) and by the benchmark
+(scripts/bench.sh). Python 3 standard library only.
 
     python3 scripts/instances/nginx.py start WORKDIR PORT UPSTREAM_PORT...
     python3 scripts/instances/nginx.py stop WORKDIR
@@ -9,9 +10,13 @@ benchmark (scripts/bench.sh). Python 3 standard library only.
 
 import http.client
 import os
+import shutil
 import subprocess
 import sys
 import time
+
+# Debian's nginx lives in /usr/sbin, which a user's PATH may lack.
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 class Nginx:
@@ -63,32 +68,40 @@ http {{
         """Writes the configuration, starts nginx and waits until it answers
         (any status: the instances behind it may still be starting)."""
         self.write_conf()
-        subprocess.run(["nginx", "-p", self.prefix, "-c", self.conf], check=True,
-                       capture_output=True, timeout=30)
+        p = subprocess.run([NGINX, "-p", self.prefix, "-c", self.conf],
+                           capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            raise RuntimeError(f"nginx did not start: {p.stderr.strip()[-500:]}")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2.0)
             try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2.0)
                 c.request("GET", "/healthz")
                 c.getresponse().read()
-                c.close()
                 return
             except OSError:
                 time.sleep(0.05)
+            finally:
+                c.close()
         raise RuntimeError(f"nginx does not answer on :{self.port}")
 
     def stop(self):
-        subprocess.run(["nginx", "-p", self.prefix, "-c", self.conf, "-s", "stop"],
+        subprocess.run([NGINX, "-p", self.prefix, "-c", self.conf, "-s", "stop"],
                        capture_output=True, timeout=30)
 
 
 def main(argv):
-    if len(argv) >= 4 and argv[1] == "start":
-        Nginx(argv[2], int(argv[3]), [int(p) for p in argv[4:]]).start()
-    elif len(argv) == 3 and argv[1] == "stop":
-        Nginx(argv[2]).stop()
-    else:
+    try:
+        if len(argv) >= 5 and argv[1] == "start":
+            Nginx(argv[2], int(argv[3]), [int(p) for p in argv[4:]]).start()
+        elif len(argv) == 3 and argv[1] == "stop":
+            Nginx(argv[2]).stop()
+        else:
+            sys.exit(__doc__)
+    except ValueError:
         sys.exit(__doc__)
+    except RuntimeError as e:
+        sys.exit(str(e))
 
 
 if __name__ == "__main__":
