@@ -47,23 +47,32 @@ pub struct CompanyEntry {
 /// One kind of entry: a bounded map whose entries live [`TTL`] (`moka`).
 ///
 /// A hot entry is reloaded *before* it expires, by one request: the first
-/// to ask for it in the last quarter of its life is told it is missing (and
-/// reloads it from the database), while the others are still given it —
-/// it is within its TTL. Without this, every request in flight misses it
-/// at the same moment when it expires, and all of them read the database
-/// at once (at 64 connections, the tail of the latency, docs/PERFORMANCE.md).
+/// to ask for it late in its life is told it is missing (and reloads it
+/// from the database), while the others are still given it — it is within
+/// its TTL. Without this, every request in flight misses it at the same
+/// moment when it expires, and all of them read the database at once (at 64
+/// connections, the tail of the latency, docs/PERFORMANCE.md).
 /// A caller given `None` reads the database and fills what it read; one
 /// that does not fill (a rare path) only lets the entry expire as before.
+///
+/// "Late" is drawn for each entry between half and three quarters of the
+/// TTL: entries loaded together (a person's user, session and company, or
+/// every entry after the cache was emptied) come due at different moments,
+/// not all in one. Come due together, on PostgreSQL under load, their
+/// reloads queued for the two cores with everything else and took up to
+/// 0.3 s, every second (docs/PERFORMANCE.md, "Caches across instances").
 struct TtlMap<K, V> {
     map: moka::sync::Cache<K, Slot<V>>,
-    /// From this age on, an entry is reloaded by the first who asks.
-    reload_after: Duration,
+    /// The TTL: an entry is reloaded by the first who asks once it is
+    /// between half and three quarters of it old ([`Slot::due`]).
+    ttl: Duration,
 }
 
 #[derive(Clone)]
 struct Slot<V> {
     value: V,
-    born: Instant,
+    /// When it is reloaded by the first who asks.
+    due: Instant,
     /// A request has been sent to reload it.
     claimed: Arc<AtomicBool>,
 }
@@ -94,7 +103,7 @@ where
     ) -> Self {
         TtlMap {
             map: builder.time_to_live(ttl).build(),
-            reload_after: ttl - ttl / 4,
+            ttl,
         }
     }
 
@@ -106,7 +115,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let slot = self.map.get(key)?;
-        if slot.born.elapsed() >= self.reload_after && !slot.claimed.swap(true, Ordering::Relaxed) {
+        if Instant::now() >= slot.due && !slot.claimed.swap(true, Ordering::Relaxed) {
             return None;
         }
         Some(slot.value)
@@ -127,9 +136,10 @@ where
 
     /// [`TtlMap::insert`] of a value loaded at `born`.
     fn insert_born(&self, key: K, value: V, born: Instant) {
+        let late = self.ttl / 2 + self.ttl.mul_f64(rand::random::<f64>() / 4.0);
         let slot = Slot {
             value,
-            born,
+            due: born + late,
             claimed: Arc::default(),
         };
         self.map.insert(key, slot);
@@ -393,6 +403,9 @@ mod tests {
         map.insert(1, "fresh");
         assert_eq!(map.get(&1), Some("fresh"));
         assert_eq!(map.get(&1), Some("fresh"), "young: nobody reloads it");
+        // Loaded just under half its TTL ago: not due yet, whatever was drawn.
+        map.insert_born(1, "young", Instant::now() - ttl * 49 / 100);
+        assert_eq!(map.get(&1), Some("young"));
         // Loaded 80 % of its TTL ago (moka's own clock still gives it 60 s).
         let old = Instant::now() - ttl * 4 / 5;
         map.insert_born(1, "old", old);
@@ -413,5 +426,22 @@ mod tests {
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(short.get(&1), None);
         assert!(!short.has(&1));
+    }
+
+    #[test]
+    fn entries_loaded_together_come_due_at_different_moments() {
+        let ttl = Duration::from_secs(60);
+        let map: TtlMap<i64, i64> = TtlMap::new(ttl);
+        // 200 entries loaded at one moment, looked at when 5/8 of the TTL
+        // old: the middle of the window in which each comes due.
+        let born = Instant::now() - ttl * 5 / 8;
+        for k in 0..200 {
+            map.insert_born(k, k, born);
+        }
+        let due = (0..200).filter(|k| map.get(k).is_none()).count();
+        assert!(
+            (40..=160).contains(&due),
+            "about half are due, not all or none: {due}"
+        );
     }
 }
