@@ -522,11 +522,11 @@ impl RequestView {
 }
 
 /// The upsert of [`RequestView::mark_seen`], keeping the later of a stored
-/// view and the new one: SQLite's two-argument `MAX`, PostgreSQL's
-/// `GREATEST`. A statement type of its own so that it stays prepared:
-/// diesel prepares every `ON CONFLICT … DO UPDATE` of its own builder again
-/// at each call (a changeset might be empty), which was ~6 % of the
-/// writer's time under new requests (docs/PERFORMANCE.md, "New requests").
+/// view and the new one (a `CASE` both backends read alike). A statement
+/// type of its own so that it stays prepared: diesel prepares every
+/// `ON CONFLICT … DO UPDATE` of its own builder again at each call (a
+/// changeset might be empty), which was ~6 % of the writer's time under new
+/// requests (docs/PERFORMANCE.md, "New requests").
 #[derive(diesel::query_builder::QueryId)]
 struct MarkSeen {
     user_id: i64,
@@ -534,16 +534,15 @@ struct MarkSeen {
     seen_at: i64,
 }
 
-impl MarkSeen {
-    fn walk<'b, DB>(
+impl<DB> diesel::query_builder::QueryFragment<DB> for MarkSeen
+where
+    DB: diesel::backend::Backend,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+{
+    fn walk_ast<'b>(
         &'b self,
-        out: &mut diesel::query_builder::AstPass<'_, 'b, DB>,
-        later: &str,
-    ) -> QueryResult<()>
-    where
-        DB: diesel::backend::Backend,
-        i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    {
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
         use diesel::sql_types::BigInt;
         out.push_sql("INSERT INTO request_views (user_id, request_id, seen_at) VALUES (");
         out.push_bind_param::<BigInt, _>(&self.user_id)?;
@@ -551,30 +550,12 @@ impl MarkSeen {
         out.push_bind_param::<BigInt, _>(&self.request_id)?;
         out.push_sql(", ");
         out.push_bind_param::<BigInt, _>(&self.seen_at)?;
-        out.push_sql(") ON CONFLICT (user_id, request_id) DO UPDATE SET seen_at = ");
-        out.push_sql(later);
+        out.push_sql(
+            ") ON CONFLICT (user_id, request_id) DO UPDATE SET seen_at = \
+             CASE WHEN excluded.seen_at > request_views.seen_at \
+             THEN excluded.seen_at ELSE request_views.seen_at END",
+        );
         Ok(())
-    }
-}
-
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for MarkSeen {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
-        self.walk(&mut out, "MAX(seen_at, excluded.seen_at)")
-    }
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for MarkSeen {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        self.walk(
-            &mut out,
-            "GREATEST(request_views.seen_at, excluded.seen_at)",
-        )
     }
 }
 
