@@ -50,7 +50,7 @@ impl Application {
                 Arc::downgrade(&listener),
             )?;
         }
-        let db = Db::new(pool.clone(), cache.clone());
+        let mut db = Db::new(pool.clone(), cache.clone());
         let key = session_key(&db, &settings)?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
@@ -63,6 +63,12 @@ impl Application {
             db::Backend::Postgres => crate::db::writer::PG_THREADS,
         };
         let writer = Writer::spawn(pool, cache.clone(), writers)?;
+        // SQLite's search index is kept in a file of its own by a thread of
+        // its own (db::search::Index).
+        if backend == db::Backend::Sqlite {
+            let path = db::database_path(&settings.database_url);
+            db = db.with_search_index(db::search::Index::spawn(path, writer.clone())?);
+        }
         db::housekeeping::spawn(db.clone(), writer.clone())?;
         let hasher = Hasher::start()?;
         hasher.take_dummy(dummy_hash(&db, &hasher)?)?;

@@ -67,8 +67,6 @@ pub(super) struct Journal {
     /// How many of `changes` were already published to the other instances
     /// (by a statement that carried them: `writer::Batch`).
     pub published: usize,
-    /// Rows were staged for the search index (SQLite: `super::search`).
-    pub staged_search: bool,
 }
 
 /// How far a [`Tx`] is with its transaction.
@@ -190,11 +188,6 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Whether rows were staged for the search index.
-    pub(super) fn has_staged_search(&self) -> bool {
-        self.journal.staged_search
-    }
-
     /// Publishes to the other instances what was recorded and not yet
     /// published ([`notify::publish`]; nothing on SQLite).
     pub(super) fn publish_rest(&mut self, origin: u64) -> Result<(), DbError> {
@@ -211,12 +204,6 @@ impl<'a> Tx<'a> {
     /// Recorded by the model functions that write cached data.
     pub(super) fn changed(&mut self, change: Change) {
         self.journal.changes.push(change);
-    }
-
-    /// Recorded by the model functions whose rows the search index stages
-    /// (new requests and messages): the commit indexes them.
-    pub(super) fn staged_search(&mut self) {
-        self.journal.staged_search = true;
     }
 
     /// The changes recorded so far: for a statement that publishes them

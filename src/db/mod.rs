@@ -153,7 +153,7 @@ impl Backend {
 
 /// How long a connection waits for another writer before giving up with
 /// "database is locked" (which becomes a 503, never a hang).
-const BUSY_TIMEOUT_MS: u32 = 5_000;
+pub(crate) const BUSY_TIMEOUT_MS: u32 = 5_000;
 /// How long a PostgreSQL statement may run before the server cancels it
 /// (a 503, never a hang), and how long opening a connection may take.
 const PG_STATEMENT_TIMEOUT_MS: u32 = 10_000;
@@ -517,9 +517,6 @@ where
     let mut journal = Journal::default();
     let mut tx = Tx::begin(conn, &mut journal)?;
     let outcome = f(&mut tx).and_then(|value| {
-        if tx.has_staged_search() {
-            search::index_staged(tx.conn()?)?;
-        }
         tx.publish_rest(listener.origin())?;
         Ok(value)
     });
@@ -530,16 +527,36 @@ where
     Ok(value)
 }
 
-/// The pool and whoever must hear of committed changes (the cache).
+/// The pool, whoever must hear of committed changes (the cache), and on
+/// SQLite the search index's file, once its thread runs (the server's).
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
     listener: Arc<dyn Listener>,
+    search: Option<Arc<search::Index>>,
 }
 
 impl Db {
     pub fn new(pool: DbPool, listener: Arc<dyn Listener>) -> Db {
-        Db { pool, listener }
+        Db {
+            pool,
+            listener,
+            search: None,
+        }
+    }
+
+    /// This database's search index kept by `index` (SQLite).
+    pub fn with_search_index(self, index: Arc<search::Index>) -> Db {
+        Db {
+            search: Some(index),
+            ..self
+        }
+    }
+
+    /// The search index of SQLite, when its thread runs (`None` on
+    /// PostgreSQL, whose index is in the database).
+    pub fn search_index(&self) -> Option<Arc<search::Index>> {
+        self.search.clone()
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool. Only

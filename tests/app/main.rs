@@ -11,6 +11,7 @@ mod hardening;
 mod helpers;
 mod instances;
 mod requests;
+mod search;
 mod sso_checks;
 mod sso_flow;
 mod store;

@@ -955,7 +955,7 @@ async fn an_oversized_plain_form_is_413_not_a_forged_form() {
 }
 
 /// The ids of the requests a list page links to, in its order.
-fn listed(page: &str) -> Vec<i64> {
+pub fn listed(page: &str) -> Vec<i64> {
     page.split("<a class=\"subject\" href=\"/requests/")
         .skip(1)
         .map(|s| s.split('"').next().unwrap().parse().unwrap())
@@ -993,12 +993,6 @@ async fn search_shows_subject_matches_then_message_matches_newest_first_across_p
         .await,
         303
     );
-
-    if !on_postgres() {
-        // SQLite stages new rows for its index and moves them at each
-        // commit: nothing is left staged once answered.
-        assert_eq!(app.count("search_staged"), 0);
-    }
 
     let mut expected = vec![newer_subject, older_subject, in_body[1], in_body[0]];
     expected.extend(in_body[2..].iter().rev());

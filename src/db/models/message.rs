@@ -103,8 +103,6 @@ impl Message {
             created_at: now,
         };
         tx.changed(Change::Request(request.id));
-        // Its body is staged for the search index by a trigger.
-        tx.staged_search();
         for file in files {
             let row = (
                 attachments::message_id.eq(message.id),

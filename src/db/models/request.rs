@@ -205,13 +205,14 @@ impl Request {
     /// asked for, so the caller knows whether a next page exists.
     pub fn list(
         conn: &mut DbConn,
+        index: Option<&search::Index>,
         viewer: &Viewer,
         filter: &ListFilter,
         offset: i64,
         limit: i64,
     ) -> Result<Vec<Request>, DbError> {
         if let Some(words) = &filter.words {
-            return Self::search(conn, viewer, filter, words, offset, limit);
+            return Self::search(conn, index, viewer, filter, words, offset, limit);
         }
         let q = Self::filtered(viewer, filter);
         let q = if viewer.staff {
@@ -233,6 +234,7 @@ impl Request {
     /// [`MAX_SCANNED`] matches (the oldest beyond are not offered).
     fn search(
         conn: &mut DbConn,
+        index: Option<&search::Index>,
         viewer: &Viewer,
         filter: &ListFilter,
         typed: &str,
@@ -263,13 +265,14 @@ impl Request {
             scope,
             internal_too: viewer.staff,
         };
+        let mut matcher = search::Matcher::open(conn, index)?;
         let wanted = (offset + limit + 1) as usize;
         let mut seen = std::collections::HashSet::new();
         let mut found: Vec<Request> = Vec::new();
         let (mut after, mut scanned) = (search::START, 0);
         let mut chunk = (2 * wanted as i64).min(MAX_CHUNK);
         while found.len() < wanted && scanned < MAX_SCANNED {
-            let hits = search::matches(conn, &query, after, chunk)?;
+            let hits = matcher.matches(conn, &query, after, chunk)?;
             scanned += hits.len() as i64;
             let Some(&(last, _)) = hits.last() else {
                 break;
@@ -381,8 +384,6 @@ impl Request {
             public_updated_at: now_ms,
         };
         tx.changed(Change::OpenRequests(request.requester_id));
-        // Its subject is staged for the search index by a trigger.
-        tx.staged_search();
         Ok(request)
     }
 

@@ -238,6 +238,7 @@ pub async fn list_get(
     let q: String = query.q.trim().chars().take(200).collect();
     let page = query.page.unwrap_or(1).clamp(1, 10_000);
     let project_param = query.project.trim().to_owned();
+    let index = state.db.search_index();
     let (rows, projects, more) = state
         .db
         .read(move |conn| {
@@ -267,7 +268,14 @@ pub async fn list_get(
                 assignee,
                 words: (!q.is_empty()).then(|| q.clone()),
             };
-            let mut found = Request::list(conn, &viewer, &filter, (page - 1) * PER_PAGE, PER_PAGE)?;
+            let mut found = Request::list(
+                conn,
+                index.as_deref(),
+                &viewer,
+                &filter,
+                (page - 1) * PER_PAGE,
+                PER_PAGE,
+            )?;
             let more = found.len() as i64 > PER_PAGE;
             found.truncate(PER_PAGE as usize);
             Ok::<_, DbError>(Ok((

@@ -1,7 +1,10 @@
 //! Search over subjects and messages, one contract on two engines:
 //! SQLite's FTS5 (the bundled build has it) and PostgreSQL's full-text
-//! search (`tsvector` with a GIN index), each kept by triggers
-//! (migrations/*/…_requests). What a person types is never either engine's
+//! search (`tsvector` with a GIN index). PostgreSQL's is kept by triggers
+//! in the same transactions (migrations/postgres/…_requests); SQLite's is in
+//! a file of its own, kept by a thread of its own from a log its triggers
+//! write, and a search waits for it to hold what was committed before the
+//! search began ([`Index`]). What a person types is never either engine's
 //! syntax: it is cut into words ([`Words::of`]), each quoted, all required; a
 //! word typed with a `*` after it is a prefix, so `error 500 log*` finds
 //! "Error 500 on login". (Whole words by default: a prefix query merges the
@@ -21,27 +24,15 @@
 //!   `(company_id, doc)` together (btree_gin), so a company's search
 //!   intersects posting lists inside the index; `key` is the order shown.
 
+mod index;
+
 use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, PooledConnection};
 use diesel::sql_types::{Array, BigInt, Text};
 
-use super::{DbConn, DbError};
+pub use index::{Index, file_of};
 
-/// Moves the subjects and messages the triggers staged into the FTS5
-/// index, one statement for the whole write transaction, and empties the
-/// staging table (SQLite; on
-/// PostgreSQL the triggers index directly): called before the commit of
-/// every transaction that staged some (migrations/sqlite/…_search_staged).
-pub(super) fn index_staged(conn: &mut DbConn) -> Result<(), DbError> {
-    use diesel::connection::SimpleConnection;
-    if let DbConn::Sqlite(c) = conn {
-        c.batch_execute(
-            "INSERT INTO request_search (rowid, text, scope, request_id) \
-             SELECT id, text, scope, request_id FROM search_staged ORDER BY id; \
-             DELETE FROM search_staged;",
-        )?;
-    }
-    Ok(())
-}
+use super::{DbConn, DbError};
 
 /// Words a search keeps at most; the rest are dropped.
 pub const MAX_WORDS: usize = 8;
@@ -143,53 +134,80 @@ struct Hit {
 /// Where a walk through the matches starts: before the first row.
 pub const START: i64 = i64::MIN;
 
-/// Up to `limit` matches of `query` after the row `after` (the last one of
-/// the previous call, or [`START`]), in the order shown: `(key, request
-/// id)`.
-pub fn matches(
-    conn: &mut DbConn,
-    query: &Query<'_>,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<(i64, i64)>, DbError> {
-    let hits: Vec<Hit> = match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(
-            "SELECT rowid AS key, request_id FROM request_search \
-             WHERE request_search MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?",
-        )
-        .bind::<Text, _>(query.fts5())
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(limit)
-        .load(c)?,
-        DbConn::Pg(c) => {
-            let public = if query.internal_too {
-                ""
-            } else {
-                " AND NOT internal"
-            };
-            let within = match query.scope {
-                Scope::Company(_) => "company_id = $2",
-                Scope::Requests(_) => "request_id = ANY($3)",
-            };
-            let (company, ids): (i64, &[i64]) = match query.scope {
-                Scope::Company(id) => (id, &[]),
-                Scope::Requests(ids) => (0, ids),
-            };
-            diesel::sql_query(format!(
-                "SELECT key, request_id FROM request_search \
-                 WHERE {within}{public} \
-                   AND doc @@ to_tsquery('simple', request_search_fold($1)) \
-                   AND key > $4 ORDER BY key LIMIT $5"
-            ))
-            .bind::<Text, _>(query.words.tsquery())
-            .bind::<BigInt, _>(company)
-            .bind::<Array<BigInt>, _>(ids)
+/// Where a search reads its matches: on SQLite the index's file, once it
+/// holds everything committed before the search began ([`Index`]); on
+/// PostgreSQL the database itself.
+pub enum Matcher {
+    Sqlite(PooledConnection<ConnectionManager<diesel::sqlite::SqliteConnection>>),
+    Pg,
+}
+
+impl Matcher {
+    /// Ready to read the matches of what `conn`'s database has committed
+    /// so far: on SQLite, waits (a bounded time) for `index` to take it in.
+    pub fn open(conn: &mut DbConn, index: Option<&Index>) -> Result<Matcher, DbError> {
+        match conn {
+            DbConn::Sqlite(c) => {
+                let index = index.ok_or(DbError::Busy("the search index is not running"))?;
+                index.caught_up(index::logged(c)?)?;
+                Ok(Matcher::Sqlite(index.reader()?))
+            }
+            DbConn::Pg(_) => Ok(Matcher::Pg),
+        }
+    }
+
+    /// Up to `limit` matches of `query` after the row `after` (the last one
+    /// of the previous call, or [`START`]), in the order shown: `(key,
+    /// request id)`.
+    pub fn matches(
+        &mut self,
+        conn: &mut DbConn,
+        query: &Query<'_>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64)>, DbError> {
+        let hits: Vec<Hit> = match (self, conn) {
+            (Matcher::Sqlite(c), _) => diesel::sql_query(
+                "SELECT rowid AS key, request_id FROM request_search \
+                 WHERE request_search MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?",
+            )
+            .bind::<Text, _>(query.fts5())
             .bind::<BigInt, _>(after)
             .bind::<BigInt, _>(limit)
-            .load(c)?
-        }
-    };
-    Ok(hits.into_iter().map(|h| (h.key, h.request_id)).collect())
+            .load(&mut **c)?,
+            (Matcher::Pg, DbConn::Pg(c)) => {
+                let public = if query.internal_too {
+                    ""
+                } else {
+                    " AND NOT internal"
+                };
+                let within = match query.scope {
+                    Scope::Company(_) => "company_id = $2",
+                    Scope::Requests(_) => "request_id = ANY($3)",
+                };
+                let (company, ids): (i64, &[i64]) = match query.scope {
+                    Scope::Company(id) => (id, &[]),
+                    Scope::Requests(ids) => (0, ids),
+                };
+                diesel::sql_query(format!(
+                    "SELECT key, request_id FROM request_search \
+                     WHERE {within}{public} \
+                       AND doc @@ to_tsquery('simple', request_search_fold($1)) \
+                       AND key > $4 ORDER BY key LIMIT $5"
+                ))
+                .bind::<Text, _>(query.words.tsquery())
+                .bind::<BigInt, _>(company)
+                .bind::<Array<BigInt>, _>(ids)
+                .bind::<BigInt, _>(after)
+                .bind::<BigInt, _>(limit)
+                .load(c)?
+            }
+            (Matcher::Pg, DbConn::Sqlite(_)) => {
+                return Err(DbError::Busy("a search crossed backends"));
+            }
+        };
+        Ok(hits.into_iter().map(|h| (h.key, h.request_id)).collect())
+    }
 }
 
 #[cfg(test)]
