@@ -63,12 +63,16 @@ impl Application {
             db::Backend::Postgres => crate::db::writer::PG_THREADS,
         };
         let writer = Writer::spawn(pool, cache.clone(), writers)?;
-        // SQLite's search index is kept in a file of its own by a thread of
-        // its own (db::search::Index).
-        if backend == db::Backend::Sqlite {
-            let path = db::database_path(&settings.database_url);
-            db = db.with_search_index(db::search::Index::spawn(path, writer.clone())?);
-        }
+        // SQLite's search index is a file of its own, kept by a thread of its
+        // own (db::search::Index), started with the server's state below.
+        let search_index = match backend {
+            db::Backend::Sqlite => {
+                let index = db::search::Index::open(db::database_path(&settings.database_url))?;
+                db = db.with_search_index(index.clone());
+                Some(index)
+            }
+            db::Backend::Postgres => None,
+        };
         db::housekeeping::spawn(db.clone(), writer.clone())?;
         let hasher = Hasher::start()?;
         hasher.take_dummy(dummy_hash(&db, &hasher)?)?;
@@ -83,6 +87,12 @@ impl Application {
             cookie_key: key.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
         });
+        if let Some(index) = search_index {
+            index.keep(
+                state.writer.clone(),
+                Arc::downgrade(&state.clone().into_inner()),
+            )?;
+        }
         // SQLite's WAL is copied back off the writer's thread.
         if backend == db::Backend::Sqlite {
             db::checkpoint::spawn(

@@ -553,10 +553,15 @@ impl Db {
         }
     }
 
-    /// The search index of SQLite, when its thread runs (`None` on
-    /// PostgreSQL, whose index is in the database).
-    pub fn search_index(&self) -> Option<Arc<search::Index>> {
-        self.search.clone()
+    /// For a search: on SQLite, once its index holds what was committed so
+    /// far (waiting for it asynchronously, a bounded time); `None` on
+    /// PostgreSQL, whose index is in the database.
+    pub async fn search_ready(&self) -> Result<Option<search::Ready>, DbError> {
+        let Some(index) = self.search.clone() else {
+            return Ok(None);
+        };
+        let logged = self.read(search::logged).await?;
+        index.ready_for(logged).await.map(Some)
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool. Only

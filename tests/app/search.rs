@@ -88,6 +88,36 @@ async fn a_lost_unreadable_or_stale_search_index_is_rebuilt_from_the_database() 
         vec![quokka]
     );
 
+    // The backup restored again beside the newer index, and written to
+    // before the server starts (the command line, say) until its log is as
+    // long as the index's: the counts agree, the histories do not.
+    let rewritten = keep.path().join("rewritten.db");
+    std::fs::copy(&backup, &rewritten).unwrap();
+    copy(
+        &format!("{}-search", app.database_url),
+        Path::new(&format!("{}-search", rewritten.display())),
+    );
+    {
+        let mut conn =
+            diesel::sqlite::SqliteConnection::establish(&rewritten.to_string_lossy()).unwrap();
+        for _ in 0..4 {
+            conn.batch_execute(
+                "INSERT INTO requests (company_id, project_id, requester_id, subject, status, \
+                 priority, created_at, updated_at, public_updated_at) \
+                 SELECT company_id, project_id, requester_id, 'Ocelot', status, priority, \
+                 created_at, updated_at + 1, public_updated_at + 1 FROM requests LIMIT 1",
+            )
+            .unwrap();
+        }
+    }
+    let url = rewritten.to_string_lossy().into_owned();
+    let other = spawn_app_with(|s| s.database_url = url).await;
+    let jane = person(&other, &acme, "jane@acme.test", json!({})).await;
+    assert_eq!(listed(&jane.page("/requests?q=narwhal").await.1), none);
+    let ocelots = listed(&jane.page("/requests?q=ocelot").await.1);
+    assert_eq!(ocelots.len(), 4, "{ocelots:?}");
+    assert!(ocelots.contains(&narwhal), "the first took the narwhal's id");
+
     // No index at all, and an index's file that is not a database.
     for (name, index) in [("lost.db", None), ("garbled.db", Some("not a database"))] {
         let path = keep.path().join(name);

@@ -17,17 +17,22 @@ DROP TRIGGER request_search_message_delete;
 DROP TABLE request_search;
 DROP TABLE search_staged;
 -- A row's key is its rowid in the index, the order a search shows: subjects
--- first, then messages, each newest first. `text` NULL: the row is deleted.
--- AUTOINCREMENT: a `seq` is never given twice, even once every row is pruned.
+-- first, then messages, each newest first; `text` is what the index holds for
+-- it from then on, NULL once deleted. AUTOINCREMENT: a `seq` is never given
+-- twice, even once every row is pruned. `nonce`, drawn for each row, tells
+-- this database's row `seq` from another history's (a backup restored, commits
+-- lost by a power cut): the index keeps the nonce of the row at its mark, and
+-- the writer never deletes that row.
 CREATE TABLE search_staged (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     key INTEGER NOT NULL,
     text TEXT,
     scope TEXT,
-    request_id INTEGER
+    request_id INTEGER,
+    nonce INTEGER NOT NULL DEFAULT (random())
 );
--- Which database this is (`origin`, drawn once) and up to which `seq` the
--- writer deleted the log: an index's file that names another origin, or that
+-- Which database this is (`origin`, drawn once) and the last `seq` the writer
+-- deleted from the log: an index's file that names another origin, or that
 -- indexed less than was deleted, is rebuilt.
 CREATE TABLE search_origin (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -43,7 +48,6 @@ CREATE TRIGGER search_subject AFTER INSERT ON requests BEGIN
             'c' || NEW.company_id || ' r' || NEW.id || ' pub', NEW.id);
 END;
 CREATE TRIGGER search_subject_update AFTER UPDATE OF subject ON requests BEGIN
-    INSERT INTO search_staged (key) VALUES (-4503599627370496 - NEW.id);
     INSERT INTO search_staged (key, text, scope, request_id)
     VALUES (-4503599627370496 - NEW.id, NEW.subject,
             'c' || NEW.company_id || ' r' || NEW.id || ' pub', NEW.id);

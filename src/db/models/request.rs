@@ -205,14 +205,14 @@ impl Request {
     /// asked for, so the caller knows whether a next page exists.
     pub fn list(
         conn: &mut DbConn,
-        index: Option<&search::Index>,
+        ready: Option<&search::Ready>,
         viewer: &Viewer,
         filter: &ListFilter,
         offset: i64,
         limit: i64,
     ) -> Result<Vec<Request>, DbError> {
         if let Some(words) = &filter.words {
-            return Self::search(conn, index, viewer, filter, words, offset, limit);
+            return Self::search(conn, ready, viewer, filter, words, offset, limit);
         }
         let q = Self::filtered(viewer, filter);
         let q = if viewer.staff {
@@ -234,7 +234,7 @@ impl Request {
     /// [`MAX_SCANNED`] matches (the oldest beyond are not offered).
     fn search(
         conn: &mut DbConn,
-        index: Option<&search::Index>,
+        ready: Option<&search::Ready>,
         viewer: &Viewer,
         filter: &ListFilter,
         typed: &str,
@@ -265,7 +265,7 @@ impl Request {
             scope,
             internal_too: viewer.staff,
         };
-        let mut matcher = search::Matcher::open(conn, index)?;
+        let mut matcher = search::Matcher::open(conn, ready)?;
         let wanted = (offset + limit + 1) as usize;
         let mut seen = std::collections::HashSet::new();
         let mut found: Vec<Request> = Vec::new();

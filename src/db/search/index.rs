@@ -9,49 +9,57 @@
 //!
 //! How it stays exact:
 //! - The database's triggers log every new, changed or deleted subject and
-//!   message in `search_staged`, in the order committed (`seq`;
-//!   migrations/sqlite/…_search_apart). Nothing else writes the log.
-//! - This thread indexes the logged rows after its mark, and moves its mark
-//!   in the same transaction of the index's file: the mark says exactly what
-//!   the index holds. It looks every [`PACE`] while rows come, every
-//!   [`IDLE`] otherwise, and at once when a search waits.
+//!   message in `search_staged`, in the order committed (`seq`), with what
+//!   the index holds for it from then on (migrations/sqlite/…_search_apart).
+//! - The thread indexes the logged rows after its mark and moves its mark in
+//!   the same transaction of the index's file, so the mark says exactly what
+//!   the index holds. A round applies each key's last logged version
+//!   (`INSERT OR REPLACE`, or a delete), so applying a row twice changes
+//!   nothing. It looks every [`PACE`] while rows come, every [`IDLE`]
+//!   otherwise, and at once when a search waits.
 //! - A search first reads the last `seq` committed in the database, then
-//!   waits for the mark to pass it ([`Index::caught_up`], at most [`WAIT`]):
-//!   a subject or message is found from the commit that wrote it, as when
-//!   the index was in the same file.
-//! - The writer deletes what was indexed from the log (through the write
-//!   queue, in turn with every other write) and notes up to where
-//!   (`search_origin.pruned`).
+//!   waits (asynchronously, holding no connection, at most [`WAIT`]) for the
+//!   mark to pass it ([`Index::ready_for`]): a subject or message is found
+//!   from the commit that wrote it, as when the index was in the same file.
+//! - The writer deletes what was indexed from the log (through its queue, in
+//!   turn with every other write; never the row at the mark) and notes the
+//!   last `seq` it deleted (`search_origin.pruned`).
 //! - The index is rebuilt from `requests` and `messages` — in the
-//!   background, searches waiting or answered "busy" meanwhile — when its
-//!   file is missing, of another database (`search_origin.origin`), of
+//!   background, searches answered "busy" meanwhile — when its file is
+//!   missing or unreadable, of another database (`search_origin.origin`), of
 //!   another layout ([`VERSION`]), behind what the log lost (older than
-//!   `pruned`), or ahead of the log (the database restored from a backup).
-//!   So a backup is the database's file alone.
+//!   `pruned`), or of another history: the database's row at the index's
+//!   mark is missing or has another `nonce` (a backup restored, commits lost
+//!   by a power cut). So a backup is the database's file alone.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, OptionalExtension, RunQueryDsl};
+use tokio::sync::watch;
 
 use super::super::writer::Writer;
 use super::super::{BUSY_TIMEOUT_MS, DbConn, DbError};
 
 /// The layout of the index's file; a file of another one is rebuilt.
 const VERSION: i64 = 1;
-/// How soon the thread looks again after a round that found rows.
-pub const PACE: Duration = Duration::from_millis(20);
+/// How soon the thread looks again after a round that found rows (a search
+/// that waits does not wait for it: it asks for a round at once).
+const PACE: Duration = Duration::from_millis(50);
 /// How soon it looks again after a round that found none.
 const IDLE: Duration = Duration::from_millis(250);
 /// How long a search waits for the index to take in what was committed
 /// before it; then it is answered "busy" (a 503 that says to try again).
 pub const WAIT: Duration = Duration::from_secs(5);
-/// Logged rows one round indexes at most (a backlog takes several rounds).
-const ROUND_ROWS: i64 = 10_000;
+/// Logged rows one round indexes at most (a backlog takes several rounds),
+/// and rows a rebuild copies in one statement.
+const CHUNK: i64 = 10_000;
+/// Rounds failed in a row after which the index is rebuilt.
+const FAILED_ROUNDS: u32 = 3;
 
 /// The index's file for the database at `main`.
 pub fn file_of(main: &str) -> String {
@@ -63,21 +71,16 @@ pub fn file_of(main: &str) -> String {
 pub struct Index {
     main: String,
     file: String,
-    state: Mutex<State>,
-    /// The mark moved (searches wait on it).
-    moved: Condvar,
-    /// A search waits (the thread waits on it between rounds).
+    /// The last logged row the index holds; `None` while it is (re)built.
+    indexed: watch::Sender<Option<i64>>,
+    /// Why the index cannot be opened, while it cannot.
+    failure: Mutex<Option<String>>,
+    /// A search waits: the thread runs a round at once.
+    wanted: Mutex<bool>,
     asked: Condvar,
     readers: Pool<ConnectionManager<SqliteConnection>>,
-}
-
-#[derive(Default)]
-struct State {
-    /// The last logged row the index holds; `None` until the thread has
-    /// opened (or rebuilt) the index.
-    indexed: Option<i64>,
-    /// A search waits for a round.
-    wanted: bool,
+    /// The first opening's keeper, for the thread.
+    opened: Mutex<Option<Keeper>>,
 }
 
 /// The settings of a connection that reads the index.
@@ -93,156 +96,213 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Reader {
     }
 }
 
+/// The index has taken in what was committed before a search began:
+/// [`super::Matcher`] reads it.
+pub struct Ready(Arc<Index>);
+
+impl Ready {
+    /// A connection that reads the index.
+    pub(super) fn reader(
+        &self,
+    ) -> Result<PooledConnection<ConnectionManager<SqliteConnection>>, DbError> {
+        Ok(self.0.readers.get()?)
+    }
+}
+
 impl Index {
-    /// The index of the database at `main` (its file beside it), kept by a
-    /// thread started here; the thread ends once the index is dropped. The
-    /// writer takes the log's deletions.
-    pub fn spawn(main: &str, writer: Writer) -> Result<Arc<Index>, String> {
+    /// Opens the index of the database at `main` (its file beside it) and
+    /// checks that it follows the database, before the server answers; a
+    /// rebuild, when needed, is left to [`Index::keep`]'s thread.
+    pub fn open(main: &str) -> Result<Arc<Index>, String> {
         let file = file_of(main);
         let readers = Pool::builder()
-            .max_size(4)
+            .max_size(8)
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(WAIT)
             .test_on_check_out(false)
             .connection_customizer(Box::new(Reader))
             .build_unchecked(ConnectionManager::new(file.clone()));
         let index = Arc::new(Index {
             main: main.to_owned(),
             file,
-            state: Mutex::default(),
-            moved: Condvar::new(),
+            indexed: watch::Sender::new(None),
+            failure: Mutex::default(),
+            wanted: Mutex::new(false),
             asked: Condvar::new(),
             readers,
+            opened: Mutex::default(),
         });
-        let weak = Arc::downgrade(&index);
-        std::thread::Builder::new()
-            .name("portico-search".into())
-            .spawn(move || keep(weak, writer))
-            .map_err(|e| format!("cannot start the search index's thread: {e}"))?;
+        let keeper = Keeper::open(&index, true)
+            .map_err(|e| format!("cannot open the search index {}: {e}", index.file))?;
+        if let Some(indexed) = keeper.indexed {
+            index.indexed.send_replace(Some(indexed));
+        }
+        *lock(&index.opened) = Some(keeper);
         Ok(index)
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// Starts the thread that keeps the index (and first rebuilds it, when
+    /// [`Index::open`] found it does not follow the database); it ends once
+    /// `alive` is gone (a test's server stopped). The writer takes the
+    /// log's deletions.
+    pub fn keep<T: Send + Sync + 'static>(
+        self: &Arc<Index>,
+        writer: Writer,
+        alive: Weak<T>,
+    ) -> Result<(), String> {
+        let index = self.clone();
+        std::thread::Builder::new()
+            .name("portico-search".into())
+            .spawn(move || run(&index, &writer, &alive))
+            .map(|_| ())
+            .map_err(|e| format!("cannot start the search index's thread: {e}"))
     }
 
-    /// The last logged row the index holds, once it is open.
-    pub fn indexed(&self) -> Option<i64> {
-        self.state().indexed
-    }
-
-    /// Waits until the index holds every row logged up to `seq` (and is
-    /// open), asking the thread for a round at once; at most [`WAIT`].
-    pub fn caught_up(&self, seq: i64) -> Result<(), DbError> {
-        let deadline = Instant::now() + WAIT;
-        let mut state = self.state();
-        loop {
-            if state.indexed.is_some_and(|i| i >= seq) {
-                return Ok(());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(DbError::Busy(if state.indexed.is_none() {
-                    "the search index is being built"
-                } else {
-                    "the search index is catching up"
-                }));
-            }
-            state.wanted = true;
+    /// Waits until the index holds everything the database at `conn`
+    /// committed so far; `logged` is the last `seq` of its log, read by
+    /// the caller in a short read of its own ([`logged`]). Holds no
+    /// connection and no thread while it waits; at most [`WAIT`].
+    pub async fn ready_for(self: &Arc<Index>, logged: i64) -> Result<Ready, DbError> {
+        let mut indexed = self.indexed.subscribe();
+        if !indexed.borrow().is_some_and(|i| i >= logged) {
+            *lock(&self.wanted) = true;
             self.asked.notify_one();
-            state = self
-                .moved
-                .wait_timeout(state, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            let caught_up = indexed.wait_for(|i| i.is_some_and(|i| i >= logged));
+            match actix_web::rt::time::timeout(WAIT, caught_up).await {
+                Ok(Ok(_)) => {}
+                _ if lock(&self.failure).is_some() => {
+                    return Err(DbError::Busy(
+                        "the search index cannot be opened (the server's log says why)",
+                    ));
+                }
+                _ if self.indexed.borrow().is_none() => {
+                    return Err(DbError::Busy("the search index is being rebuilt"));
+                }
+                _ => return Err(DbError::Busy("the search index is catching up")),
+            }
         }
-    }
-
-    /// A connection that reads the index (once [`Index::caught_up`]).
-    pub fn reader(&self) -> Result<PooledConnection<ConnectionManager<SqliteConnection>>, DbError> {
-        Ok(self.readers.get()?)
-    }
-
-    fn publish(&self, indexed: i64) {
-        self.state().indexed = Some(indexed);
-        self.moved.notify_all();
+        Ok(Ready(self.clone()))
     }
 
     /// Sleeps until `pause` has passed or a search asks for a round.
     fn rest(&self, pause: Duration) {
-        let state = self.state();
-        let (mut state, _) = self
+        let wanted = lock(&self.wanted);
+        let (mut wanted, _) = self
             .asked
-            .wait_timeout_while(state, pause, |s| !s.wanted)
+            .wait_timeout_while(wanted, pause, |w| !*w)
             .unwrap_or_else(|e| e.into_inner());
-        state.wanted = false;
+        *wanted = false;
     }
+
+    fn failed(&self, why: Option<String>) {
+        *lock(&self.failure) = why;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The last `seq` the database's log was given: what a search must find
 /// indexed.
-pub fn logged(conn: &mut SqliteConnection) -> Result<i64, DbError> {
-    #[derive(diesel::QueryableByName)]
-    struct Last {
-        #[diesel(sql_type = BigInt)]
-        seq: i64,
-    }
-    let last: Last = diesel::sql_query("SELECT coalesce(max(seq), 0) AS seq FROM search_staged")
-        .get_result(conn)?;
-    Ok(last.seq)
+pub fn logged(conn: &mut DbConn) -> Result<i64, DbError> {
+    let DbConn::Sqlite(c) = conn else {
+        return Ok(0);
+    };
+    let last: Num =
+        diesel::sql_query("SELECT coalesce(max(seq), 0) AS n FROM search_staged").get_result(c)?;
+    Ok(last.n)
 }
 
-/// The thread: opens (or rebuilds) the index, then indexes what is logged,
-/// until the index is dropped. An error is logged and the index opened
-/// again a second later; searches wait meanwhile (at most [`WAIT`]).
-fn keep(index: Weak<Index>, writer: Writer) {
-    let mut keeper: Option<Keeper> = None;
-    let mut first = true;
-    loop {
-        let Some(index) = index.upgrade() else {
-            return;
-        };
+/// The thread: rebuilds the index if it must, then indexes what is logged,
+/// until `alive` is gone. A failed round opens the index again a second
+/// later (after [`FAILED_ROUNDS`] in a row, rebuilt); searches wait
+/// meanwhile, at most [`WAIT`].
+fn run<T>(index: &Arc<Index>, writer: &Writer, alive: &Weak<T>) {
+    let mut keeper = lock(&index.opened).take();
+    let mut failed_rounds = 0;
+    while alive.strong_count() > 0 {
         let pause = match keeper.as_mut() {
-            None => match Keeper::open(&index, std::mem::take(&mut first)) {
+            None => match Keeper::open(index, false) {
                 Ok(k) => {
-                    index.publish(k.indexed);
                     keeper = Some(k);
+                    index.failed(None);
                     Duration::ZERO
                 }
                 Err(e) => {
-                    log::error!("the search index {} cannot be opened: {e}", index.file);
+                    log::error!(
+                        "the search index {} cannot be opened: {e} (remove it to have it rebuilt)",
+                        index.file
+                    );
+                    index.failed(Some(e.to_string()));
+                    Duration::from_secs(1)
+                }
+            },
+            Some(k) if k.indexed.is_none() => match k.rebuild(index) {
+                Ok(()) => {
+                    index.indexed.send_replace(k.indexed);
+                    Duration::ZERO
+                }
+                Err(e) => {
+                    log::error!("the search index {} was not rebuilt: {e}", index.file);
+                    keeper = None;
                     Duration::from_secs(1)
                 }
             },
             Some(k) => match k.round() {
                 Ok(rows) => {
-                    index.publish(k.indexed);
-                    k.prune(&writer, rows == 0);
+                    failed_rounds = 0;
+                    index.indexed.send_replace(k.indexed);
+                    k.prune(writer);
                     if rows == 0 { IDLE } else { PACE }
                 }
                 Err(e) => {
+                    failed_rounds += 1;
                     log::warn!("the search index {}: {e}; opened again", index.file);
                     keeper = None;
+                    if failed_rounds >= FAILED_ROUNDS {
+                        log::error!(
+                            "the search index {} failed {failed_rounds} rounds in a row: rebuilt",
+                            index.file
+                        );
+                        failed_rounds = 0;
+                        if let Ok(mut k) = Keeper::open(index, false) {
+                            k.indexed = None;
+                            keeper = Some(k);
+                        }
+                    }
                     Duration::from_secs(1)
                 }
             },
         };
-        index.rest(pause);
+        // After a failure the pause is kept whatever a search asks.
+        if pause >= Duration::from_secs(1) {
+            std::thread::sleep(pause);
+        } else {
+            index.rest(pause);
+        }
     }
 }
 
 /// The thread's connection: the index's file, with the database attached
 /// as `portico` to read its log. It never writes the database (a
 /// `BEGIN IMMEDIATE` here would lock both files: every transaction of this
-/// connection is deferred and writes the index's file only), and it never
-/// holds a read of the database across its indexing, which would keep the
-/// database's WAL from being checkpointed.
+/// connection is deferred and writes the index's file or temporary tables
+/// only), and each of its reads of the database is one statement, so that
+/// no read is held across its indexing (which would keep the database's
+/// log from being checkpointed).
 struct Keeper {
     conn: SqliteConnection,
-    /// The last logged row the index holds.
-    indexed: i64,
-    /// Up to where the writer was asked to delete the log.
+    /// The last logged row the index holds; `None`: to be rebuilt.
+    indexed: Option<i64>,
+    /// The last row of the log the writer deleted (or was asked to).
     pruned: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Num {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -263,55 +323,46 @@ struct Kept {
     origin: i64,
     #[diesel(sql_type = BigInt)]
     seq: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    nonce: Option<i64>,
 }
 
 #[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
+struct Nonce {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    nonce: Option<i64>,
 }
 
-/// The index's rows, rebuilt from the database: each spelled as its
-/// trigger logs it (migrations/sqlite/…_search_apart), in the index's
-/// order, in one transaction that also notes the log's last `seq` of the
-/// same snapshot.
-const REBUILD: &str = "\
-    DROP TABLE IF EXISTS main.indexed; \
-    DROP TABLE IF EXISTS main.request_search; \
-    CREATE TABLE main.indexed ( \
-        id INTEGER PRIMARY KEY CHECK (id = 1), \
-        version INTEGER NOT NULL, \
-        origin INTEGER NOT NULL, \
-        seq INTEGER NOT NULL \
-    ); \
-    CREATE VIRTUAL TABLE main.request_search USING fts5( \
-        text, scope, request_id UNINDEXED, \
-        tokenize = 'unicode61 remove_diacritics 2', columnsize = 0 \
-    ); \
-    INSERT INTO main.request_search (request_search, rank) VALUES ('pgsz', 1000); \
-    INSERT INTO main.indexed (id, version, origin, seq) \
-    SELECT 1, {VERSION}, origin, coalesce( \
-        (SELECT seq FROM portico.sqlite_sequence WHERE name = 'search_staged'), 0) \
-    FROM portico.search_origin; \
-    INSERT INTO main.request_search (rowid, text, scope, request_id) \
+/// The database's origin, its last deleted and last given `seq`.
+const ORIGIN: &str = "SELECT origin, pruned, coalesce((SELECT seq FROM portico.sqlite_sequence \
+     WHERE name = 'search_staged'), 0) AS logged FROM portico.search_origin";
+/// The nonce of the database's log row `?` (none once deleted, or never).
+const NONCE_AT: &str = "SELECT (SELECT nonce FROM portico.search_staged WHERE seq = ?) AS nonce";
+
+/// The index's rows, spelled as the triggers log them
+/// (migrations/sqlite/…_search_apart): subjects of the requests with ids in
+/// `[?, ?)`, and messages with ids in `[?, ?)`.
+const SUBJECTS: &str = "\
+    INSERT OR REPLACE INTO main.request_search (rowid, text, scope, request_id) \
     SELECT -4503599627370496 - id, subject, 'c' || company_id || ' r' || id || ' pub', id \
-    FROM portico.requests \
-    UNION ALL \
+    FROM portico.requests WHERE id >= ? AND id < ? ORDER BY id DESC";
+const MESSAGES: &str = "\
+    INSERT OR REPLACE INTO main.request_search (rowid, text, scope, request_id) \
     SELECT -m.id, m.body, \
            'c' || r.company_id || ' r' || r.id || \
            CASE WHEN m.internal THEN ' int' ELSE ' pub' END, \
            m.request_id \
     FROM portico.messages m JOIN portico.requests r ON r.id = m.request_id \
-    ORDER BY 1; \
-    INSERT INTO main.request_search (request_search) VALUES ('optimize');";
+    WHERE m.id >= ? AND m.id < ? ORDER BY m.id DESC";
 
 impl Keeper {
-    /// Opens the index, rebuilt when it does not follow the database. At
-    /// the thread's first opening, a file that cannot be read at all is
-    /// removed and made anew (no reader has it open yet).
+    /// Opens the index's file and finds whether it follows the database
+    /// (`indexed` is `None` when it must be rebuilt). At the first opening
+    /// (no reader has the file open yet), a file that is not a database or
+    /// is damaged is removed and made anew.
     fn open(index: &Index, first: bool) -> Result<Keeper, DbError> {
         match Keeper::open_once(index) {
-            Err(e) if first && !matches!(e, DbError::Busy(_)) => {
+            Err(DbError::Query(e)) if first && unreadable(&e.to_string()) => {
                 log::warn!(
                     "the search index {} cannot be read ({e}): made anew",
                     index.file
@@ -334,118 +385,184 @@ impl Keeper {
         })?;
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
+             PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+             CREATE TEMP TABLE IF NOT EXISTS batch ( \
+                 seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, \
+                 text TEXT, scope TEXT, request_id INTEGER, nonce INTEGER NOT NULL);"
         ))?;
         diesel::sql_query("ATTACH DATABASE ? AS portico")
             .bind::<Text, _>(&index.main)
             .execute(&mut conn)?;
-        let origin: Origin = diesel::sql_query(
-            "SELECT origin, pruned, coalesce((SELECT seq FROM portico.sqlite_sequence \
-             WHERE name = 'search_staged'), 0) AS logged FROM portico.search_origin",
-        )
-        .get_result(&mut conn)?;
-        let has_mark: Count = diesel::sql_query(
+        let origin: Origin = diesel::sql_query(ORIGIN).get_result(&mut conn)?;
+        let marked: Num = diesel::sql_query(
             "SELECT count(*) AS n FROM main.sqlite_master WHERE name = 'indexed'",
         )
         .get_result(&mut conn)?;
-        let kept: Option<Kept> = if has_mark.n > 0 {
-            diesel::sql_query("SELECT version, origin, seq FROM main.indexed")
+        let kept: Option<Kept> = if marked.n > 0 {
+            diesel::sql_query("SELECT version, origin, seq, nonce FROM main.indexed")
                 .get_result(&mut conn)
                 .optional()?
         } else {
             None
         };
+        let at_mark: Option<i64> = match &kept {
+            Some(k) => {
+                diesel::sql_query(NONCE_AT)
+                    .bind::<BigInt, _>(k.seq)
+                    .get_result::<Nonce>(&mut conn)?
+                    .nonce
+            }
+            None => None,
+        };
         let why = match &kept {
             None => Some("new"),
             Some(k) if k.version != VERSION => Some("of another version"),
             Some(k) if k.origin != origin.origin => Some("of another database"),
-            Some(k) if k.seq < origin.pruned => Some("behind the database's log"),
-            Some(k) if k.seq > origin.logged => {
-                Some("ahead of the database (restored from a backup?)")
+            Some(k) if k.seq < origin.pruned => Some("behind what the database's log deleted"),
+            Some(k) if k.seq > origin.logged => Some("ahead of the database (a backup restored?)"),
+            // The row at the mark is never deleted; without it (an index
+            // rebuilt on an empty log), the counts above are the check.
+            Some(k) if k.nonce.is_some() && k.nonce != at_mark => {
+                Some("of another history of the database (a backup restored?)")
             }
             Some(_) => None,
         };
-        let indexed = match (why, kept) {
-            (None, Some(k)) => k.seq,
-            (why, _) => {
-                let started = Instant::now();
-                log::info!(
-                    "the search index {} is {}: rebuilding it",
-                    index.file,
-                    why.unwrap_or("new")
-                );
-                let rebuild = REBUILD.replace("{VERSION}", &VERSION.to_string());
-                conn.transaction::<_, DbError, _>(|c| Ok(c.batch_execute(&rebuild)?))?;
-                let kept: Kept = diesel::sql_query("SELECT version, origin, seq FROM main.indexed")
-                    .get_result(&mut conn)?;
-                // The rebuild went through the index's log: give its space
-                // back now rather than keep a log file the index's size.
-                conn.batch_execute("PRAGMA main.wal_checkpoint(TRUNCATE);")?;
-                log::info!(
-                    "the search index {} was rebuilt in {} ms",
-                    index.file,
-                    started.elapsed().as_millis()
-                );
-                kept.seq
-            }
-        };
-        conn.batch_execute(
-            "CREATE TEMP TABLE IF NOT EXISTS batch ( \
-                 seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, \
-                 text TEXT, scope TEXT, request_id INTEGER);",
-        )?;
+        if let Some(why) = why {
+            log::info!(
+                "the search index {} is {why}: it is rebuilt in the background",
+                index.file
+            );
+        }
         Ok(Keeper {
             conn,
-            indexed,
+            indexed: kept.filter(|_| why.is_none()).map(|k| k.seq),
             pruned: origin.pruned,
         })
     }
 
-    /// Indexes the rows logged after the mark, at most [`ROUND_ROWS`]: a
-    /// short read of the database copies them into a temporary table, then
-    /// one transaction of the index's file deletes what was deleted or
-    /// changed, inserts each key's last version in the index's order, and
-    /// moves the mark. The rows indexed.
+    /// Rebuilds the index from the database: notes the log's last `seq`,
+    /// copies every subject and message in statements of [`CHUNK`] rows
+    /// (each a short read of the database), then marks that `seq` as
+    /// indexed; the rounds that follow apply what was logged meanwhile
+    /// (applied twice, a row changes nothing).
+    fn rebuild(&mut self, index: &Index) -> Result<(), DbError> {
+        let started = Instant::now();
+        index.indexed.send_replace(None);
+        let origin: Origin = diesel::sql_query(ORIGIN).get_result(&mut self.conn)?;
+        let nonce: Nonce = diesel::sql_query(NONCE_AT)
+            .bind::<BigInt, _>(origin.logged)
+            .get_result(&mut self.conn)?;
+        self.conn.batch_execute(
+            "BEGIN; \
+             DROP TABLE IF EXISTS main.indexed; \
+             DROP TABLE IF EXISTS main.request_search; \
+             CREATE VIRTUAL TABLE main.request_search USING fts5( \
+                 text, scope, request_id UNINDEXED, \
+                 tokenize = 'unicode61 remove_diacritics 2', columnsize = 0); \
+             INSERT INTO main.request_search (request_search, rank) VALUES ('pgsz', 1000); \
+             COMMIT;",
+        )?;
+        let mut rows = 0;
+        for (table, insert) in [("requests", SUBJECTS), ("messages", MESSAGES)] {
+            // Newest first, so that the index's keys come in ascending order.
+            let mut below = i64::MAX;
+            loop {
+                let from: Option<Num> = diesel::sql_query(format!(
+                    "SELECT id AS n FROM portico.{table} WHERE id < ? \
+                     ORDER BY id DESC LIMIT 1 OFFSET ?"
+                ))
+                .bind::<BigInt, _>(below)
+                .bind::<BigInt, _>(CHUNK - 1)
+                .get_result(&mut self.conn)
+                .optional()?;
+                let from = from.map_or(i64::MIN, |f| f.n);
+                rows += diesel::sql_query(insert)
+                    .bind::<BigInt, _>(from)
+                    .bind::<BigInt, _>(below)
+                    .execute(&mut self.conn)?;
+                if from == i64::MIN {
+                    break;
+                }
+                below = from;
+            }
+        }
+        self.conn.batch_execute(&format!(
+            "BEGIN; \
+             INSERT INTO main.request_search (request_search) VALUES ('optimize'); \
+             CREATE TABLE main.indexed ( \
+                 id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, \
+                 origin INTEGER NOT NULL, seq INTEGER NOT NULL, nonce INTEGER); \
+             INSERT INTO main.indexed (id, version, origin, seq, nonce) \
+             VALUES (1, {VERSION}, {}, {}, {}); \
+             COMMIT; \
+             PRAGMA main.wal_checkpoint(TRUNCATE);",
+            origin.origin,
+            origin.logged,
+            nonce.nonce.map_or("NULL".to_owned(), |n| n.to_string()),
+        ))?;
+        self.indexed = Some(origin.logged);
+        log::info!(
+            "the search index {} was rebuilt: {rows} subjects and messages in {} ms",
+            index.file,
+            started.elapsed().as_millis()
+        );
+        Ok(())
+    }
+
+    /// Indexes the rows logged after the mark, at most [`CHUNK`]: one
+    /// statement copies them from the database into a temporary table, then
+    /// one transaction of the index's file deletes the keys whose last
+    /// version is a deletion, writes the others' last version, and moves
+    /// the mark (with the nonce of its row). The rows indexed.
     fn round(&mut self) -> Result<usize, DbError> {
+        let Some(indexed) = self.indexed else {
+            return Ok(0);
+        };
         self.conn.batch_execute("DELETE FROM temp.batch")?;
         let rows = diesel::sql_query(
-            "INSERT INTO temp.batch (seq, key, text, scope, request_id) \
-             SELECT seq, key, text, scope, request_id FROM portico.search_staged \
+            "INSERT INTO temp.batch (seq, key, text, scope, request_id, nonce) \
+             SELECT seq, key, text, scope, request_id, nonce FROM portico.search_staged \
              WHERE seq > ? ORDER BY seq LIMIT ?",
         )
-        .bind::<BigInt, _>(self.indexed)
-        .bind::<BigInt, _>(ROUND_ROWS)
+        .bind::<BigInt, _>(indexed)
+        .bind::<BigInt, _>(CHUNK)
         .execute(&mut self.conn)?;
         if rows == 0 {
             return Ok(0);
         }
-        let last: Count =
+        let last: Num =
             diesel::sql_query("SELECT max(seq) AS n FROM temp.batch").get_result(&mut self.conn)?;
-        self.conn.transaction::<_, DbError, _>(|c| {
-            c.batch_execute(
-                "DELETE FROM main.request_search WHERE rowid IN \
-                     (SELECT key FROM temp.batch WHERE text IS NULL); \
-                 INSERT INTO main.request_search (rowid, text, scope, request_id) \
-                 SELECT key, text, scope, request_id FROM temp.batch \
-                 WHERE text IS NOT NULL \
-                   AND seq IN (SELECT max(seq) FROM temp.batch GROUP BY key) \
-                 ORDER BY key;",
-            )?;
-            diesel::sql_query("UPDATE main.indexed SET seq = ?")
-                .bind::<BigInt, _>(last.n)
-                .execute(c)?;
-            Ok(())
-        })?;
-        self.indexed = last.n;
+        self.conn
+            .batch_execute(
+                "BEGIN; \
+             DELETE FROM main.request_search WHERE rowid IN ( \
+                 SELECT key FROM temp.batch WHERE text IS NULL \
+                   AND seq IN (SELECT max(seq) FROM temp.batch GROUP BY key)); \
+             INSERT OR REPLACE INTO main.request_search (rowid, text, scope, request_id) \
+             SELECT key, text, scope, request_id FROM temp.batch \
+             WHERE text IS NOT NULL \
+               AND seq IN (SELECT max(seq) FROM temp.batch GROUP BY key) \
+             ORDER BY key; \
+             UPDATE main.indexed SET (seq, nonce) = \
+                 (SELECT seq, nonce FROM temp.batch ORDER BY seq DESC LIMIT 1); \
+             COMMIT;",
+            )
+            .inspect_err(|_| {
+                let _ = self.conn.batch_execute("ROLLBACK");
+            })?;
+        self.indexed = Some(last.n);
         Ok(rows)
     }
 
-    /// Asks the writer to delete the indexed rows from the log, once there
-    /// are many or the log is quiet; a full queue is tried again later.
-    fn prune(&mut self, writer: &Writer, quiet: bool) {
-        const MANY: i64 = 2_000;
-        let upto = self.indexed;
-        if upto <= self.pruned || (!quiet && upto - self.pruned < MANY) {
+    /// Asks the writer to delete the indexed rows from the log but the one
+    /// at the mark, [`CHUNK`] at most at a time; a full queue is tried
+    /// again after the next round.
+    fn prune(&mut self, writer: &Writer) {
+        let Some(indexed) = self.indexed else {
+            return;
+        };
+        let upto = (indexed - 1).min(self.pruned + CHUNK);
+        if upto <= self.pruned {
             return;
         }
         let done = writer.submit_blocking(move |tx, _| {
@@ -465,4 +582,9 @@ impl Keeper {
             Err(e) => log::debug!("the search log was not pruned this time: {e}"),
         }
     }
+}
+
+/// SQLite's texts for a file that is not a database or is damaged.
+fn unreadable(message: &str) -> bool {
+    message.contains("file is not a database") || message.contains("malformed")
 }

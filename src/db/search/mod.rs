@@ -30,7 +30,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
 use diesel::sql_types::{Array, BigInt, Text};
 
-pub use index::{Index, file_of};
+pub use index::{Index, Ready, file_of, logged};
 
 use super::{DbConn, DbError};
 
@@ -143,14 +143,13 @@ pub enum Matcher {
 }
 
 impl Matcher {
-    /// Ready to read the matches of what `conn`'s database has committed
-    /// so far: on SQLite, waits (a bounded time) for `index` to take it in.
-    pub fn open(conn: &mut DbConn, index: Option<&Index>) -> Result<Matcher, DbError> {
+    /// Ready to read the matches: on SQLite from the index's file, once
+    /// `ready` says it holds what was committed before the search began.
+    pub fn open(conn: &mut DbConn, ready: Option<&Ready>) -> Result<Matcher, DbError> {
         match conn {
-            DbConn::Sqlite(c) => {
-                let index = index.ok_or(DbError::Busy("the search index is not running"))?;
-                index.caught_up(index::logged(c)?)?;
-                Ok(Matcher::Sqlite(index.reader()?))
+            DbConn::Sqlite(_) => {
+                let ready = ready.ok_or(DbError::Busy("the search index is not running"))?;
+                Ok(Matcher::Sqlite(ready.reader()?))
             }
             DbConn::Pg(_) => Ok(Matcher::Pg),
         }

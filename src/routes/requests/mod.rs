@@ -238,7 +238,13 @@ pub async fn list_get(
     let q: String = query.q.trim().chars().take(200).collect();
     let page = query.page.unwrap_or(1).clamp(1, 10_000);
     let project_param = query.project.trim().to_owned();
-    let index = state.db.search_index();
+    // SQLite's index is a file of its own: it must first hold what was
+    // committed before this search began (db::search::Index).
+    let ready = if q.is_empty() {
+        None
+    } else {
+        state.db.search_ready().await?
+    };
     let (rows, projects, more) = state
         .db
         .read(move |conn| {
@@ -270,7 +276,7 @@ pub async fn list_get(
             };
             let mut found = Request::list(
                 conn,
-                index.as_deref(),
+                ready.as_ref(),
                 &viewer,
                 &filter,
                 (page - 1) * PER_PAGE,
