@@ -116,7 +116,10 @@ async fn a_lost_unreadable_or_stale_search_index_is_rebuilt_from_the_database() 
     assert_eq!(listed(&jane.page("/requests?q=narwhal").await.1), none);
     let ocelots = listed(&jane.page("/requests?q=ocelot").await.1);
     assert_eq!(ocelots.len(), 4, "{ocelots:?}");
-    assert!(ocelots.contains(&narwhal), "the first took the narwhal's id");
+    assert!(
+        ocelots.contains(&narwhal),
+        "the first took the narwhal's id"
+    );
 
     // No index at all, and an index's file that is not a database.
     for (name, index) in [("lost.db", None), ("garbled.db", Some("not a database"))] {
