@@ -45,8 +45,9 @@ use tokio::sync::watch;
 use super::super::writer::Writer;
 use super::super::{BUSY_TIMEOUT_MS, DbConn, DbError};
 
-/// The layout of the index's file; a file of another one is rebuilt.
-const VERSION: i64 = 1;
+/// The layout of the index's file (2: FTS5 merging 8 segments at a time);
+/// a file of another one is rebuilt.
+const VERSION: i64 = 2;
 /// How soon the thread looks again after a round that found rows (a search
 /// that waits does not wait for it: it asks for a round at once).
 const PACE: Duration = Duration::from_millis(50);
@@ -161,7 +162,8 @@ impl Index {
     /// Waits until the index holds everything the database at `conn`
     /// committed so far; `logged` is the last `seq` of its log, read by
     /// the caller in a short read of its own ([`logged`]). Holds no
-    /// connection and no thread while it waits; at most [`WAIT`].
+    /// connection and no thread while it waits, at most [`WAIT`] (the read
+    /// before and the reader's checkout after come on top).
     pub async fn ready_for(self: &Arc<Index>, logged: i64) -> Result<Ready, DbError> {
         let mut indexed = self.indexed.subscribe();
         if !indexed.borrow().is_some_and(|i| i >= logged) {
@@ -220,18 +222,22 @@ pub fn logged(conn: &mut DbConn) -> Result<i64, DbError> {
 /// meanwhile, at most [`WAIT`].
 fn run<T>(index: &Arc<Index>, writer: &Writer, alive: &Weak<T>) {
     let mut keeper = lock(&index.opened).take();
-    let mut failed_rounds = 0;
+    let (mut failed_rounds, mut must_rebuild) = (0, false);
     while alive.strong_count() > 0 {
         let pause = match keeper.as_mut() {
             None => match Keeper::open(index, false) {
-                Ok(k) => {
+                Ok(mut k) => {
+                    if std::mem::take(&mut must_rebuild) {
+                        k.indexed = None;
+                    }
                     keeper = Some(k);
                     index.failed(None);
                     Duration::ZERO
                 }
                 Err(e) => {
                     log::error!(
-                        "the search index {} cannot be opened: {e} (remove it to have it rebuilt)",
+                        "the search index {} cannot be opened: {e} (if the index's file is \
+                         damaged: stop the server, remove the file, start again — it is rebuilt)",
                         index.file
                     );
                     index.failed(Some(e.to_string()));
@@ -241,10 +247,13 @@ fn run<T>(index: &Arc<Index>, writer: &Writer, alive: &Weak<T>) {
             Some(k) if k.indexed.is_none() => match k.rebuild(index) {
                 Ok(()) => {
                     index.indexed.send_replace(k.indexed);
+                    index.failed(None);
                     Duration::ZERO
                 }
                 Err(e) => {
                     log::error!("the search index {} was not rebuilt: {e}", index.file);
+                    index.failed(Some(e.to_string()));
+                    must_rebuild = true;
                     keeper = None;
                     Duration::from_secs(1)
                 }
@@ -254,7 +263,12 @@ fn run<T>(index: &Arc<Index>, writer: &Writer, alive: &Weak<T>) {
                     failed_rounds = 0;
                     index.indexed.send_replace(k.indexed);
                     k.prune(writer);
-                    if rows == 0 { IDLE } else { PACE }
+                    match rows {
+                        0 => IDLE,
+                        // A backlog: the next round at once.
+                        n if n as i64 >= CHUNK => Duration::ZERO,
+                        _ => PACE,
+                    }
                 }
                 Err(e) => {
                     failed_rounds += 1;
@@ -262,14 +276,11 @@ fn run<T>(index: &Arc<Index>, writer: &Writer, alive: &Weak<T>) {
                     keeper = None;
                     if failed_rounds >= FAILED_ROUNDS {
                         log::error!(
-                            "the search index {} failed {failed_rounds} rounds in a row: rebuilt",
+                            "the search index {} failed {failed_rounds} rounds in a row: it is rebuilt",
                             index.file
                         );
                         failed_rounds = 0;
-                        if let Ok(mut k) = Keeper::open(index, false) {
-                            k.indexed = None;
-                            keeper = Some(k);
-                        }
+                        must_rebuild = true;
                     }
                     Duration::from_secs(1)
                 }
@@ -538,54 +549,89 @@ impl Keeper {
         }
         let last: Num =
             diesel::sql_query("SELECT max(seq) AS n FROM temp.batch").get_result(&mut self.conn)?;
-        self.conn
-            .batch_execute(
-                "BEGIN; \
-             DELETE FROM main.request_search WHERE rowid IN ( \
-                 SELECT key FROM temp.batch WHERE text IS NULL \
-                   AND seq IN (SELECT max(seq) FROM temp.batch GROUP BY key)); \
-             INSERT OR REPLACE INTO main.request_search (rowid, text, scope, request_id) \
-             SELECT key, text, scope, request_id FROM temp.batch \
-             WHERE text IS NOT NULL \
-               AND seq IN (SELECT max(seq) FROM temp.batch GROUP BY key) \
-             ORDER BY key; \
-             UPDATE main.indexed SET (seq, nonce) = \
-                 (SELECT seq, nonce FROM temp.batch ORDER BY seq DESC LIMIT 1); \
-             COMMIT;",
+        // The mark moves first, from where this keeper left it: a second
+        // keeper on the same file (two servers on one database) finds it
+        // moved, and opens the index again rather than write over it.
+        let mut apply = || -> Result<bool, DbError> {
+            self.conn.batch_execute("BEGIN")?;
+            let marked = diesel::sql_query(
+                "UPDATE main.indexed SET (seq, nonce) = \
+                     (SELECT seq, nonce FROM temp.batch ORDER BY seq DESC LIMIT 1) \
+                 WHERE seq = ?",
             )
-            .inspect_err(|_| {
+            .bind::<BigInt, _>(indexed)
+            .execute(&mut self.conn)?;
+            if marked != 1 {
+                return Ok(false);
+            }
+            self.conn.batch_execute(
+                "DELETE FROM main.request_search WHERE rowid IN ( \
+                     SELECT key FROM temp.batch WHERE text IS NULL \
+                       AND seq IN (SELECT max(seq) FROM temp.batch GROUP BY key)); \
+                 INSERT OR REPLACE INTO main.request_search (rowid, text, scope, request_id) \
+                 SELECT key, text, scope, request_id FROM temp.batch \
+                 WHERE text IS NOT NULL \
+                   AND seq IN (SELECT max(seq) FROM temp.batch GROUP BY key) \
+                 ORDER BY key; \
+                 COMMIT;",
+            )?;
+            Ok(true)
+        };
+        match apply() {
+            Ok(true) => {}
+            Ok(false) => {
                 let _ = self.conn.batch_execute("ROLLBACK");
-            })?;
+                return Err(DbError::Busy(
+                    "another server moved the search index's mark",
+                ));
+            }
+            Err(e) => {
+                let _ = self.conn.batch_execute("ROLLBACK");
+                return Err(e);
+            }
+        }
         self.indexed = Some(last.n);
         Ok(rows)
     }
 
     /// Asks the writer to delete the indexed rows from the log but the one
-    /// at the mark, [`CHUNK`] at most at a time; a full queue is tried
+    /// at the mark, [`CHUNK`] rows at most at a time; a full queue is tried
     /// again after the next round.
     fn prune(&mut self, writer: &Writer) {
         let Some(indexed) = self.indexed else {
             return;
         };
-        let upto = (indexed - 1).min(self.pruned + CHUNK);
+        let upto = indexed - 1;
         if upto <= self.pruned {
             return;
         }
         let done = writer.submit_blocking(move |tx, _| {
-            if let DbConn::Sqlite(c) = tx.conn()? {
-                diesel::sql_query("DELETE FROM search_staged WHERE seq <= ?")
-                    .bind::<BigInt, _>(upto)
-                    .execute(c)?;
-                diesel::sql_query("UPDATE search_origin SET pruned = ? WHERE pruned < ?")
-                    .bind::<BigInt, _>(upto)
-                    .bind::<BigInt, _>(upto)
-                    .execute(c)?;
-            }
-            Ok(())
+            let DbConn::Sqlite(c) = tx.conn()? else {
+                return Ok(upto);
+            };
+            // The CHUNK-th row still logged, when more are.
+            let bound: Option<Num> = diesel::sql_query(
+                "SELECT seq AS n FROM search_staged WHERE seq <= ? \
+                 ORDER BY seq LIMIT 1 OFFSET ?",
+            )
+            .bind::<BigInt, _>(upto)
+            .bind::<BigInt, _>(CHUNK - 1)
+            .get_result(c)
+            .optional()?;
+            let upto = bound.map_or(upto, |b| b.n);
+            diesel::sql_query("DELETE FROM search_staged WHERE seq <= ?")
+                .bind::<BigInt, _>(upto)
+                .execute(c)?;
+            diesel::sql_query("UPDATE search_origin SET pruned = ? WHERE pruned < ?")
+                .bind::<BigInt, _>(upto)
+                .bind::<BigInt, _>(upto)
+                .execute(c)?;
+            Ok(upto)
         });
         match done {
-            Ok(()) => self.pruned = upto,
-            Err(e) => log::debug!("the search log was not pruned this time: {e}"),
+            Ok(upto) => self.pruned = upto,
+            Err(e) if e.is_busy() => log::debug!("the search log was not pruned this time: {e}"),
+            Err(e) => log::warn!("the search log was not pruned (tried again): {e}"),
         }
     }
 }

@@ -138,8 +138,20 @@ pub const START: i64 = i64::MIN;
 /// holds everything committed before the search began ([`Index`]); on
 /// PostgreSQL the database itself.
 pub enum Matcher {
-    Sqlite(PooledConnection<ConnectionManager<diesel::sqlite::SqliteConnection>>),
+    Sqlite(Reading),
     Pg,
+}
+
+/// A connection that reads SQLite's index inside one read transaction, so
+/// that a walk through the matches sees one state of the index whatever
+/// the index's thread does meanwhile; ended when dropped.
+pub struct Reading(PooledConnection<ConnectionManager<diesel::sqlite::SqliteConnection>>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        let _ = self.0.batch_execute("ROLLBACK");
+    }
 }
 
 impl Matcher {
@@ -148,8 +160,11 @@ impl Matcher {
     pub fn open(conn: &mut DbConn, ready: Option<&Ready>) -> Result<Matcher, DbError> {
         match conn {
             DbConn::Sqlite(_) => {
+                use diesel::connection::SimpleConnection;
                 let ready = ready.ok_or(DbError::Busy("the search index is not running"))?;
-                Ok(Matcher::Sqlite(ready.reader()?))
+                let mut reader = ready.reader()?;
+                reader.batch_execute("BEGIN")?;
+                Ok(Matcher::Sqlite(Reading(reader)))
             }
             DbConn::Pg(_) => Ok(Matcher::Pg),
         }
@@ -173,7 +188,7 @@ impl Matcher {
             .bind::<Text, _>(query.fts5())
             .bind::<BigInt, _>(after)
             .bind::<BigInt, _>(limit)
-            .load(&mut **c)?,
+            .load(&mut *c.0)?,
             (Matcher::Pg, DbConn::Pg(c)) => {
                 let public = if query.internal_too {
                     ""
