@@ -28,7 +28,7 @@
 //!   background, searches answered "busy" meanwhile — when its file is
 //!   missing or unreadable, of another database (`search_origin.origin`), of
 //!   another layout ([`VERSION`]), behind what the log lost (older than
-//!   `pruned`), or of another history: the database's row at the index's
+//!   `pruned`), ahead of the log, or of another history: the database's row at the index's
 //!   mark is missing or has another `nonce` (a backup restored, commits lost
 //!   by a power cut). So a backup is the database's file alone.
 
