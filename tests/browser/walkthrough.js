@@ -252,6 +252,16 @@ async function main() {
   await shoot(phone, 'requests-list-phone', PHONE);
   await desk.goto(`${BASE}/requests?status=all`);
   await shoot(desk, 'requests-list-desktop', DESKTOP);
+  // Search: found from the commit that wrote it (SQLite's index is a file of
+  // its own, kept by a thread); an internal note's words only for agents.
+  await desk.goto(`${BASE}/requests?q=staging&status=all`);
+  check(await desk.isVisible('a:has-text("The export button does nothing")'), 'an agent finds the request by a word of the internal note');
+  await shoot(desk, 'requests-search-desktop', DESKTOP);
+  await phone.goto(`${BASE}/requests?q=staging`);
+  check(!(await phone.isVisible('a:has-text("The export button does nothing")')), 'the customer\'s search never reads the internal note');
+  await phone.goto(`${BASE}/requests?q=browser`);
+  check(await phone.isVisible('a:has-text("The export button does nothing")'), 'the customer finds it by a word of the public answer');
+  await shoot(phone, 'requests-search-phone', PHONE);
   await agentCtx.close();
 
   // People: Jane is listed; disabling asks first, then ends her session.
