@@ -32,6 +32,7 @@
 //!   mark is missing or has another `nonce` (a backup restored, commits lost
 //!   by a power cut). So a backup is the database's file alone.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -55,7 +56,7 @@ const PACE: Duration = Duration::from_millis(50);
 const IDLE: Duration = Duration::from_millis(250);
 /// How long a search waits for the index to take in what was committed
 /// before it; then it is answered "busy" (a 503 that says to try again).
-pub const WAIT: Duration = Duration::from_secs(5);
+const WAIT: Duration = Duration::from_secs(5);
 /// Logged rows one round indexes at most (a backlog takes several rounds),
 /// and rows a rebuild copies in one statement.
 const CHUNK: i64 = 10_000;
@@ -63,7 +64,7 @@ const CHUNK: i64 = 10_000;
 const FAILED_ROUNDS: u32 = 3;
 
 /// The index's file for the database at `main`.
-pub fn file_of(main: &str) -> String {
+fn file_of(main: &str) -> String {
     format!("{main}-search")
 }
 
@@ -74,8 +75,8 @@ pub struct Index {
     file: String,
     /// The last logged row the index holds; `None` while it is (re)built.
     indexed: watch::Sender<Option<i64>>,
-    /// Why the index cannot be opened, while it cannot.
-    failure: Mutex<Option<String>>,
+    /// The index cannot be opened (the log says why).
+    unopenable: AtomicBool,
     /// A search waits: the thread runs a round at once.
     wanted: Mutex<bool>,
     asked: Condvar,
@@ -127,7 +128,7 @@ impl Index {
             main: main.to_owned(),
             file,
             indexed: watch::Sender::new(None),
-            failure: Mutex::default(),
+            unopenable: AtomicBool::new(false),
             wanted: Mutex::new(false),
             asked: Condvar::new(),
             readers,
@@ -172,7 +173,7 @@ impl Index {
             let caught_up = indexed.wait_for(|i| i.is_some_and(|i| i >= logged));
             match actix_web::rt::time::timeout(WAIT, caught_up).await {
                 Ok(Ok(_)) => {}
-                _ if lock(&self.failure).is_some() => {
+                _ if self.unopenable.load(Ordering::Relaxed) => {
                     return Err(DbError::Busy(
                         "the search index cannot be opened (the server's log says why)",
                     ));
@@ -196,8 +197,8 @@ impl Index {
         *wanted = false;
     }
 
-    fn failed(&self, why: Option<String>) {
-        *lock(&self.failure) = why;
+    fn unopenable(&self, now: bool) {
+        self.unopenable.store(now, Ordering::Relaxed);
     }
 }
 
@@ -231,7 +232,7 @@ fn run<T>(index: &Arc<Index>, writer: &Writer, alive: &Weak<T>) {
                         k.indexed = None;
                     }
                     keeper = Some(k);
-                    index.failed(None);
+                    index.unopenable(false);
                     Duration::ZERO
                 }
                 Err(e) => {
@@ -240,19 +241,19 @@ fn run<T>(index: &Arc<Index>, writer: &Writer, alive: &Weak<T>) {
                          damaged: stop the server, remove the file, start again — it is rebuilt)",
                         index.file
                     );
-                    index.failed(Some(e.to_string()));
+                    index.unopenable(true);
                     Duration::from_secs(1)
                 }
             },
             Some(k) if k.indexed.is_none() => match k.rebuild(index) {
                 Ok(()) => {
                     index.indexed.send_replace(k.indexed);
-                    index.failed(None);
+                    index.unopenable(false);
                     Duration::ZERO
                 }
                 Err(e) => {
                     log::error!("the search index {} was not rebuilt: {e}", index.file);
-                    index.failed(Some(e.to_string()));
+                    index.unopenable(true);
                     must_rebuild = true;
                     keeper = None;
                     Duration::from_secs(1)
@@ -438,11 +439,16 @@ impl Keeper {
             }
             Some(_) => None,
         };
-        if let Some(why) = why {
-            log::info!(
+        match why {
+            Some("new") => log::info!(
+                "the search index {} is new: it is built in the background",
+                index.file
+            ),
+            Some(why) => log::info!(
                 "the search index {} is {why}: it is rebuilt in the background",
                 index.file
-            );
+            ),
+            None => {}
         }
         Ok(Keeper {
             conn,

@@ -30,7 +30,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
 use diesel::sql_types::{Array, BigInt, Text};
 
-pub use index::{Index, Ready, file_of, logged};
+pub use index::{Index, Ready, logged};
 
 use super::{DbConn, DbError};
 
